@@ -1,0 +1,62 @@
+# refresher - build, test, demo. Plain make; libraries through pkg-config.
+
+CC       ?= cc
+PKGS      = libcurl json-c libpq yaml-0.1
+BUILD    ?= build
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null)
+MHD_CFLAGS = $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS   = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+
+SRCS      = $(wildcard src/*.c)
+LIB_SRCS  = $(filter-out src/main.c,$(SRCS))
+OBJS      = $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+UNIT_SRCS = $(wildcard tests/unit/*.c)
+HEADERS   = $(wildcard include/*.h)
+
+.PHONY: all test unit integration demo deps clean
+
+all: $(BUILD)/refresher
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/refresher: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS) $(LDFLAGS)
+
+$(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) \
+		$(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
+
+$(BUILD)/fakeup: tests/fakeup/fakeup.c
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -pthread -o $@ $< $(MHD_LIBS) -lpthread $(LDFLAGS)
+
+# Installs the Debian packages that are missing (says which), then nothing else.
+deps:
+	@scripts/deps.sh
+
+unit: $(BUILD)/unit
+	$(BUILD)/unit
+
+integration: $(BUILD)/refresher $(BUILD)/fakeup
+	tests/integration/run.sh
+
+test: deps
+	$(MAKE) all $(BUILD)/unit $(BUILD)/fakeup
+	$(BUILD)/unit
+	tests/integration/run.sh
+
+demo: deps
+	$(MAKE) all $(BUILD)/fakeup
+	scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD) .demo

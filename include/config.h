@@ -1,0 +1,115 @@
+/* config.h - refresher.yaml: defaults, loading with ${VAR} expansion, validation. */
+#ifndef REFRESHER_CONFIG_H
+#define REFRESHER_CONFIG_H
+
+#include <stddef.h>
+#include "log.h"
+
+enum profile { PROFILE_AIMHARDER, PROFILE_OAUTH2 };
+enum on_logout { ON_LOGOUT_DELETE, ON_LOGOUT_KEEP };
+enum client_auth { CLIENT_AUTH_BASIC, CLIENT_AUTH_FORM };
+
+struct kv {
+	char *name;
+	char *value;
+};
+
+/* A list of error messages, each "file:line:col: key: problem". */
+struct errlist {
+	char **msgs;
+	size_t n;
+};
+
+/* Every string is heap-owned by the config; "" means unset/absent. */
+struct config {
+	char *path; /* file the config came from ("<string>" for tests) */
+	struct {
+		char *url; /* required; may hold a password: never log it */
+		char *table; /* may be schema-qualified: "schema.table" */
+		struct {
+			char *id, *email, *token, *cookies, *fingerprint;
+			char *access_token, *expires_at; /* "" = absent */
+		} columns;
+	} database;
+	struct {
+		enum profile profile;
+		char *url;
+		char *fingerprint; /* secret */
+		struct kv *form;
+		size_t nform;
+		char **capture_cookies;
+		size_t ncapture;
+		char *user_agent;
+		long timeout_ms;
+		long connect_timeout_ms;
+		long max_response_bytes;
+		char *ca_file;
+		char *client_id;
+		char *client_secret; /* secret */
+		enum client_auth client_auth;
+	} upstream;
+	struct {
+		long stale_after_ms;
+		int concurrency;
+		int batch_size;
+		long lease_ms;
+		long max_runtime_ms; /* 0 = no deadline */
+		enum on_logout on_logout;
+		long ahead_ms;
+		double max_rate; /* requests/s, 0 = no cap */
+	} refresh;
+	struct {
+		int attempts;
+		long base_delay_ms;
+		long max_delay_ms;
+		double budget;
+	} retry;
+	struct {
+		int window; /* 0 = off */
+	} breaker;
+	struct {
+		enum log_format format;
+		enum log_level level;
+	} log;
+	struct {
+		char *textfile; /* "" = off */
+	} metrics;
+	struct {
+		char *webhook_url; /* "" = off */
+	} notify;
+};
+
+/* Returns a config holding every default (database.url ""), or NULL on OOM. Free with config_free. */
+struct config *config_new(void);
+void config_free(struct config *cfg);
+
+/*
+ * Loads path over the defaults. On success returns 0 and *out (caller frees
+ * with config_free). On failure returns -1, *out NULL, and errs holds every
+ * problem found (caller frees with errlist_clear), each
+ * "path:line:col: key: problem" (unknown key: "did you mean 'x'?").
+ * A missing or unreadable file is one error "path: cannot read: reason".
+ */
+int config_load(const char *path, struct config **out, struct errlist *errs)
+    __attribute__((warn_unused_result));
+
+/* The same from memory; name stands in for the path in messages. */
+int config_load_string(const char *name, const char *text, size_t len,
+    struct config **out, struct errlist *errs)
+    __attribute__((warn_unused_result));
+
+/*
+ * Expands ${VAR} and ${VAR:-default} in s from the environment. "$$" is a
+ * literal "$". Returns a new string (caller frees), or NULL with a message in
+ * err (e.g. "${DATABASE_URL} is not set", "unterminated ${").
+ */
+char *config_expand_env(const char *s, char *err, size_t errlen);
+
+void errlist_add(struct errlist *errs, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void errlist_clear(struct errlist *errs);
+
+/* Levenshtein distance, for "did you mean". */
+size_t config_edit_distance(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,91 @@
+/* defaults.h - every default and limit of refresher, named once. */
+#ifndef REFRESHER_DEFAULTS_H
+#define REFRESHER_DEFAULTS_H
+
+#define REFRESHER_VERSION "0.1.0"
+
+/* Config file used when neither -c nor $REFRESHER_CONFIG is given. */
+#define DEFAULT_CONFIG_PATH "refresher.yaml"
+
+/* database */
+#define DEFAULT_TABLE "auth_sessions"
+#define DEFAULT_COL_ID "id"
+#define DEFAULT_COL_EMAIL "user_email"
+#define DEFAULT_COL_TOKEN "aimharder_token"
+#define DEFAULT_COL_COOKIES "aimharder_cookies"
+#define DEFAULT_COL_FINGERPRINT "fingerprint"
+
+/* upstream */
+#define DEFAULT_UPSTREAM_URL "https://aimharder.com/api/tokenUpdate"
+#define DEFAULT_USER_AGENT "Mozilla/5.0 (X11; Linux x86_64)"
+#define DEFAULT_TIMEOUT_MS 15000L
+#define DEFAULT_CONNECT_TIMEOUT_MS 5000L
+#define DEFAULT_MAX_RESPONSE_BYTES 65536L
+/* Hard ceiling on upstream.max_response_bytes: a body is held in memory per request. */
+#define MAX_RESPONSE_BYTES_LIMIT (16L * 1024 * 1024)
+/* aimharder's tokenUpdate wants ciclo=1; the default form for that profile. */
+#define DEFAULT_FORM_NAME "ciclo"
+#define DEFAULT_FORM_VALUE "1"
+#define DEFAULT_CAPTURE_COOKIE_1 "AWSALB"
+#define DEFAULT_CAPTURE_COOKIE_2 "AWSALBCORS"
+
+/* refresh */
+#define DEFAULT_STALE_AFTER_MS (15L * 60 * 1000)
+#define DEFAULT_CONCURRENCY 32
+#define MAX_CONCURRENCY 4096
+#define DEFAULT_BATCH_SIZE 256
+#define MAX_BATCH_SIZE 10000
+#define DEFAULT_LEASE_MS (10L * 60 * 1000)
+#define DEFAULT_MAX_RUNTIME_MS (14L * 60 * 1000)
+#define DEFAULT_AHEAD_MS (5L * 60 * 1000)
+#define DEFAULT_MAX_RATE 0.0
+
+/* retry */
+#define DEFAULT_RETRY_ATTEMPTS 4
+#define MAX_RETRY_ATTEMPTS 100
+#define DEFAULT_BASE_DELAY_MS 500L
+#define DEFAULT_MAX_DELAY_MS 30000L
+#define DEFAULT_RETRY_BUDGET 0.2
+/* The retry budget never drops below this many retries per run. */
+#define RETRY_BUDGET_FLOOR 100
+
+/* breaker */
+#define DEFAULT_BREAKER_WINDOW 50
+
+/* Longest duration accepted anywhere (30 days), so ms values never overflow. */
+#define MAX_DURATION_MS (30L * 24 * 60 * 60 * 1000)
+
+/* Tokens: a newToken must be printable ASCII of at most this many bytes. */
+#define MAX_TOKEN_BYTES 4096
+/* Stored cookies JSON larger than this makes the row fail (hostile input). */
+#define MAX_COOKIES_JSON_BYTES (64 * 1024)
+/* Longest Set-Cookie header line we look at; longer ones are ignored. */
+#define MAX_SET_COOKIE_BYTES 8192
+/* Most Set-Cookie headers captured per answer. */
+#define MAX_SET_COOKIES 64
+
+/* Write path: a result waits at most this long, or until this many are
+ * pending, before it is written. */
+#define FLUSH_INTERVAL_MS 100
+#define FLUSH_BATCH 64
+/* While the database is unreachable, writes are retried with backoff from
+ * DB_RETRY_MIN_MS up to DB_RETRY_MAX_MS, for at most DB_OUTAGE_MAX_MS. */
+#define DB_RETRY_MIN_MS 100L
+#define DB_RETRY_MAX_MS 5000L
+#define DB_OUTAGE_MAX_MS (120L * 1000)
+/* libpq connect_timeout (seconds) used when the URL sets none. */
+#define DB_CONNECT_TIMEOUT_S 10
+
+/* Logs: an untrusted string is escaped and cut to this many bytes. */
+#define LOG_FIELD_MAX 200
+/* The one-line reason stored in last_token_update_error. */
+#define REASON_MAX 160
+/* Progress is logged at most this often. */
+#define PROGRESS_INTERVAL_MS 2000
+
+/* Config: most errors reported before giving up. */
+#define CONFIG_MAX_ERRORS 50
+/* Config file larger than this is rejected. */
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+#endif

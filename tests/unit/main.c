@@ -1,0 +1,20 @@
+/* main.c - runs every unit suite; exit status is the number of failures (capped). */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int main(void)
+{
+	SRunner *sr = srunner_create(parse_suite());
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, cli_suite());
+	srunner_add_suite(sr, log_suite());
+	srunner_add_suite(sr, cookies_suite());
+	srunner_add_suite(sr, form_suite());
+	srunner_add_suite(sr, backoff_suite());
+	srunner_add_suite(sr, tokenupdate_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

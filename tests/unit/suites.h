@@ -1,0 +1,16 @@
+/* suites.h - the Check suites of the unit test binary, one per module. */
+#ifndef REFRESHER_TEST_SUITES_H
+#define REFRESHER_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *parse_suite(void);       /* test_parse.c */
+Suite *config_suite(void);      /* test_config.c */
+Suite *cli_suite(void);         /* test_cli.c */
+Suite *log_suite(void);         /* test_log.c */
+Suite *cookies_suite(void);     /* test_cookies.c */
+Suite *form_suite(void);        /* test_form.c */
+Suite *backoff_suite(void);     /* test_backoff.c */
+Suite *tokenupdate_suite(void); /* test_tokenupdate.c */
+
+#endif
