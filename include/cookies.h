@@ -6,14 +6,17 @@
 
 /*
  * One stored entry. A well-formed cookie has name and value; an entry of the
- * stored array that is not a {"name": string, "value": string} object is kept
- * verbatim in raw (its JSON text) so that a merge never loses it, and is not
- * sent upstream.
+ * stored array that is not a {"name": string, "value": string} object (or
+ * whose name or value holds "\u0000") is kept verbatim in raw (its JSON text)
+ * so that a merge never loses it, and is not sent upstream. A well-formed
+ * cookie with more keys than name and value ("path", ...) has name, value
+ * and raw: it is sent, and raw is written back until cookies_set replaces
+ * its value (which drops raw).
  */
 struct cookie {
 	char *name; /* NULL for a raw entry */
 	char *value;
-	char *raw; /* JSON text of an entry we do not understand, else NULL */
+	char *raw; /* JSON text to write back as is, else NULL */
 };
 
 struct cookie_jar {
@@ -29,19 +32,22 @@ void cookies_free(struct cookie_jar *jar);
  * Reads the stored cookies JSON (len bytes) into an empty jar.
  * Accepted: an array (entries as described above), null, "" and {} (empty).
  * Rejected with -1 and a one-line reason in err (no cookie values in it):
- * invalid JSON, a non-empty object, a string, a number, over
- * MAX_COOKIES_JSON_BYTES.
+ * invalid JSON (strict, UTF-8, nested at most 32 deep, nothing but
+ * whitespace after the value), a non-empty object, a string, a number, a
+ * boolean, over MAX_COOKIES_JSON_BYTES. On failure the jar is unchanged.
  */
 int cookies_parse_json(struct cookie_jar *jar, const char *json, size_t len,
     char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /*
  * Parses one Set-Cookie header value ("NAME=VALUE; Path=/; ..."): the part
- * before the first ';', split at the first '='. Surrounding spaces trimmed,
- * a value in double quotes keeps its quotes (RFC 6265 stores them).
- * Returns 0 and new strings in *name/*value (caller frees), or -1 when the
- * name is empty, holds a control character, space, or one of ()<>@,;:\"/[]?={}
- * or the line is over MAX_SET_COOKIE_BYTES.
+ * before the first ';', split at the first '='. Spaces, tabs and stray CR/LF
+ * around name and value are trimmed; a value in double quotes keeps its
+ * quotes (RFC 6265 stores them).
+ * Returns 0 and new strings in *name and *value (caller frees), or -1 when
+ * there is no '=', the name is empty, holds a control character, space,
+ * non-ASCII byte or one of ()<>@,;:\"/[]?={}, the value holds a control
+ * character or is not valid UTF-8, or the line is over MAX_SET_COOKIE_BYTES.
  */
 int cookies_parse_set_cookie(const char *line, size_t len, char **name, char **value)
     __attribute__((warn_unused_result));

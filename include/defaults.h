@@ -88,4 +88,27 @@
 /* Config file larger than this is rejected. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
+/* ---- Limits of the config loader, command line and parsers ---- */
+/* Shortest refresh.lease: a claim must outlive at least one request. */
+#define MIN_LEASE_MS 1000L
+/* Highest refresh.max_rate, in requests per second. */
+#define MAX_RATE 100000.0
+/* Highest retry.budget (retries allowed per first attempt). */
+#define MAX_RETRY_BUDGET 10.0
+/* Highest breaker.window (consecutive bad answers). */
+#define MAX_BREAKER_WINDOW 1000000
+/* --shard I/N and --shard-count N take N up to this. */
+#define MAX_SHARD_COUNT 65536
+/* Most entries in upstream.form and in upstream.capture_cookies. */
+#define MAX_FORM_FIELDS 32
+#define MAX_CAPTURE_COOKIES 32
+/* PostgreSQL identifiers (schema, table, column) are at most NAMEDATALEN - 1 bytes. */
+#define MAX_IDENTIFIER_BYTES 63
+/* Config YAML nested deeper than this is rejected (the schema uses 3 levels). */
+#define CONFIG_MAX_DEPTH 16
+/* A config value, after ${VAR} expansion, longer than this is rejected. */
+#define CONFIG_MAX_VALUE_BYTES 8192
+/* --email: user_email is varchar(255). */
+#define MAX_EMAIL_BYTES 255
+
 #endif

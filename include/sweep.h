@@ -1,0 +1,36 @@
+/* sweep.h - one run: claim, call, retry, write back, drain, summarise. */
+#ifndef REFRESHER_SWEEP_H
+#define REFRESHER_SWEEP_H
+
+#include "config.h"
+#include "db.h"
+#include "outcome.h"
+
+/* What a run did; also what the summary prints. */
+struct sweep_stats {
+	long count[OUTCOME_COUNT];
+	long due; /* rows claimed */
+	long retries;
+	long unwritten; /* issued tokens that could not be written (database lost) */
+	long duration_ms;
+	int stopped_by_signal;
+	int db_lost;
+};
+
+/* Exit codes (SPEC). */
+#define EXIT_OK 0
+#define EXIT_FAILED_ROWS 1
+#define EXIT_CONFIG 2
+#define EXIT_DATABASE 3
+#define EXIT_SIGNAL 4
+
+/*
+ * Runs the sweep on an open database: at most limit rows (0 = no limit).
+ * Fills *stats. Returns the exit code.
+ */
+int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_stats *stats);
+
+/* Installs SIGTERM/SIGINT handlers that ask the sweep to drain. */
+void sweep_install_signals(void);
+
+#endif

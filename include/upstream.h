@@ -1,0 +1,47 @@
+/* upstream.h - HTTP transfers on one libcurl multi handle: start, wait, harvest. */
+#ifndef REFRESHER_UPSTREAM_H
+#define REFRESHER_UPSTREAM_H
+
+#include <stddef.h>
+#include "config.h"
+
+/* A finished transfer, as handed back by upstream_next. */
+struct upstream_done {
+	void *owner; /* what the caller passed to upstream_start */
+	int transport_error; /* 0 = an HTTP answer arrived */
+	int transient; /* transport_error only: worth retrying (timeout, reset, DNS, refused) */
+	char error[160]; /* transport_error only: one line */
+	long status;
+	char *body; /* NUL-terminated, len bytes; heap-owned */
+	size_t len;
+	int too_big; /* body over upstream.max_response_bytes */
+	char **set_cookie; /* Set-Cookie header values; heap-owned */
+	size_t nset;
+	char *retry_after; /* Retry-After header value or NULL; heap-owned */
+};
+void upstream_done_clear(struct upstream_done *d);
+
+struct upstream;
+
+/* Creates the multi handle for cfg (borrowed; must outlive it). NULL on failure (logged). */
+struct upstream *upstream_new(const struct config *cfg);
+void upstream_free(struct upstream *up);
+
+/*
+ * Starts POST cfg->upstream.url with body (x-www-form-urlencoded, copied)
+ * and, when cookie is non-empty, a Cookie header. owner comes back in
+ * upstream_done. Returns 0, or -1 (logged) when the transfer could not start.
+ */
+int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie)
+    __attribute__((warn_unused_result));
+
+/* Transfers on the wire. */
+int upstream_in_flight(const struct upstream *up);
+
+/* Waits for activity at most timeout_ms and drives transfers. Returns 0 or -1. */
+int upstream_wait(struct upstream *up, int timeout_ms);
+
+/* Takes the next finished transfer into *out (caller clears it). Returns 1, or 0 when none. */
+int upstream_next(struct upstream *up, struct upstream_done *out);
+
+#endif

@@ -1,0 +1,646 @@
+/* db.c - claims as leases and set-based, token-guarded write-back on libpq (unnamed statements only). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "db.h"
+#include "defaults.h"
+#include "log.h"
+
+/* Result kinds in the write statement's unnest(); match the CASEs in the SQL. */
+#define KIND_REFRESHED 0
+#define KIND_LOGOUT 1
+#define KIND_FAILED 2
+#define KIND_RELEASE 3
+
+struct db {
+	const struct config *cfg;
+	struct db_filter filter;
+	PGconn *conn;
+	char *table; /* quoted, possibly schema-qualified */
+	char *c_id, *c_email, *c_token, *c_cookies, *c_fp; /* quoted; c_fp NULL when absent */
+	char *id_type; /* SQL type of the id column, e.g. "uuid" */
+	char *cookies_type; /* SQL type of the cookies column, e.g. "jsonb" */
+	int has_updated_at;
+	char *cutoff; /* the run's due cutoff, UTC ISO text; NULL = every row due */
+	char *sql_claim, *sql_due_from, *sql_write; /* built once */
+	int need_reset; /* the last statement failed: reset before the next */
+};
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void row_free(struct row *row)
+{
+	if (row == NULL)
+		return;
+	free(row->id);
+	free(row->email);
+	free(row->token);
+	free(row->cookies);
+	free(row->fingerprint);
+	free(row->claim);
+	free(row);
+}
+
+/* One line of PQerrorMessage, trailing newline dropped, into buf. */
+static const char *pq_error_line(PGconn *conn, char *buf, size_t size)
+{
+	const char *m = conn ? PQerrorMessage(conn) : "no connection";
+	size_t n = strcspn(m, "\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, m, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static const char *res_error_line(PGresult *res, PGconn *conn, char *buf, size_t size)
+{
+	const char *m = res ? PQresultErrorMessage(res) : "";
+	if (m == NULL || *m == '\0')
+		return pq_error_line(conn, buf, size);
+	size_t n = strcspn(m, "\n");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, m, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Quotes one identifier ("a""b"). Caller frees. */
+static char *quote_ident(const char *s, size_t len)
+{
+	char *out = malloc(len * 2 + 3);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	out[o++] = '"';
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"')
+			out[o++] = '"';
+		out[o++] = s[i];
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+/*
+ * Quotes a possibly schema-qualified name: "schema"."table". A dot splits
+ * schema from table (one dot at most); everything else is taken literally,
+ * so no input can escape the identifier. Caller frees; NULL on bad input.
+ */
+static char *quote_qualified(const char *name)
+{
+	const char *dot = strchr(name, '.');
+	if (*name == '\0')
+		return NULL;
+	if (dot == NULL)
+		return quote_ident(name, strlen(name));
+	if (dot == name || dot[1] == '\0' || strchr(dot + 1, '.') != NULL)
+		return NULL;
+	char *a = quote_ident(name, (size_t)(dot - name));
+	char *b = quote_ident(dot + 1, strlen(dot + 1));
+	char *out = NULL;
+	if (a && b && asprintf(&out, "%s.%s", a, b) < 0)
+		out = NULL;
+	free(a);
+	free(b);
+	return out;
+}
+
+/* Executes sql with text params; returns the result (caller PQclear) or NULL on failure (logged). */
+static PGresult *exec_params(struct db *db, const char *what, const char *sql, int n,
+    const char *const *params, ExecStatusType want)
+{
+	char err[256];
+	PGresult *res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != want) {
+		log_error("db", "%s: %s", what, res_error_line(res, db->conn, err, sizeof(err)));
+		PQclear(res);
+		if (PQstatus(db->conn) != CONNECTION_OK)
+			db->need_reset = 1;
+		return NULL;
+	}
+	return res;
+}
+
+/* Re-establishes a broken connection. Returns 0 when the connection is usable. */
+static int ensure_connection(struct db *db)
+{
+	char err[256];
+	if (!db->need_reset && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(db->conn);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_warn("db", "reconnect failed: %s", pq_error_line(db->conn, err, sizeof(err)));
+		return -1;
+	}
+	log_info("db", "reconnected");
+	db->need_reset = 0;
+	return 0;
+}
+
+/* Looks up the columns of the table; fills types and flags, or explains what is missing. */
+static int check_schema(struct db *db, char *err, size_t errlen)
+{
+	const struct config *cfg = db->cfg;
+	const char *sql = "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
+			  "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+			  "AND a.attnum > 0 AND NOT a.attisdropped";
+	const char *params[1] = { db->table };
+	char line[256];
+	int rc = -1;
+	PGresult *res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snprintf(err, errlen, "cannot read the schema: %s",
+		    res_error_line(res, db->conn, line, sizeof(line)));
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		snprintf(err, errlen, "table %s does not exist (apply the migrations in sql/)",
+		    cfg->database.table);
+		goto out;
+	}
+	const char *need[] = { cfg->database.columns.id, cfg->database.columns.email,
+		cfg->database.columns.token, cfg->database.columns.cookies, "created_at",
+		"last_token_update_date", "token_update_count", "last_token_update_error",
+		"token_update_claimed_until", cfg->database.columns.fingerprint };
+	size_t nneed = sizeof(need) / sizeof(need[0]);
+	for (size_t i = 0; i < nneed; i++) {
+		int found = 0;
+		if (need[i] == NULL || need[i][0] == '\0') {
+			if (i < 4) {
+				snprintf(err, errlen, "database.columns: a required column is mapped to \"\"");
+				goto out;
+			}
+			continue;
+		}
+		for (int r = 0; r < PQntuples(res); r++) {
+			if (strcmp(PQgetvalue(res, r, 0), need[i]) != 0)
+				continue;
+			found = 1;
+			if (i == 0)
+				db->id_type = xstrdup(PQgetvalue(res, r, 1));
+			if (i == 3)
+				db->cookies_type = xstrdup(PQgetvalue(res, r, 1));
+		}
+		if (!found) {
+			snprintf(err, errlen, "table %s has no column %s (apply the migrations in sql/)",
+			    cfg->database.table, need[i]);
+			goto out;
+		}
+	}
+	for (int r = 0; r < PQntuples(res); r++)
+		if (strcmp(PQgetvalue(res, r, 0), "updated_at") == 0)
+			db->has_updated_at = 1;
+	if (db->id_type == NULL || db->cookies_type == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+/* Fixes the run's cutoff once, so that rows written during the run are not due again. */
+static int fix_cutoff(struct db *db, char *err, size_t errlen)
+{
+	char ms[32], line[256];
+	const char *params[1] = { ms };
+	snprintf(ms, sizeof(ms), "%ld", db->filter.stale_after_ms);
+	PGresult *res = PQexecParams(db->conn,
+	    "SELECT to_char((now() - $1::bigint * interval '1 millisecond') AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		snprintf(err, errlen, "cannot read the time: %s",
+		    res_error_line(res, db->conn, line, sizeof(line)));
+		PQclear(res);
+		return -1;
+	}
+	db->cutoff = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return db->cutoff ? 0 : -1;
+}
+
+/*
+ * The WHERE clause of a due row, shared by count, dry run and claim.
+ * Parameters: $1 cutoff, $2 email or NULL, $3 shard count, $4 shard index,
+ * $5 excluded ids.
+ */
+static char *due_where(const struct db *db)
+{
+	char *s = NULL;
+	if (asprintf(&s,
+		"(coalesce(t.last_token_update_date, t.created_at) IS NULL"
+		" OR coalesce(t.last_token_update_date, t.created_at) <= ($1::timestamp AT TIME ZONE 'UTC'))"
+		" AND (t.token_update_claimed_until IS NULL OR t.token_update_claimed_until < now())"
+		" AND ($2::text IS NULL OR t.%s = $2::text)"
+		" AND ($3::int = 0 OR abs(hashtext(t.%s::text)::bigint) %% $3::int = $4::int)"
+		" AND NOT (t.%s = ANY($5::%s[]))",
+		db->c_email, db->c_id, db->c_id, db->id_type) < 0)
+		return NULL;
+	return s;
+}
+
+static int build_sql(struct db *db)
+{
+	const struct config *cfg = db->cfg;
+	char *where = due_where(db);
+	char *fp = NULL;
+	if (where == NULL)
+		return -1;
+	if (asprintf(&fp, "%s%s", db->c_fp ? "t." : "NULL::text", db->c_fp ? db->c_fp : "") < 0) {
+		free(where);
+		return -1;
+	}
+	int bad = 0;
+	bad |= asprintf(&db->sql_due_from, "FROM %s t WHERE %s", db->table, where) < 0;
+	bad |= asprintf(&db->sql_claim,
+		   "WITH due AS MATERIALIZED ("
+		   "SELECT t.%s AS id FROM %s t WHERE %s"
+		   " ORDER BY coalesce(t.last_token_update_date, t.created_at) NULLS FIRST"
+		   " LIMIT $6::int FOR UPDATE SKIP LOCKED)"
+		   " UPDATE %s t SET token_update_claimed_until = now() + $7::bigint * interval '1 millisecond'"
+		   " FROM due WHERE t.%s = due.id"
+		   " RETURNING t.%s::text, t.%s::text, t.%s, t.%s::text, %s::text,"
+		   " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+		   db->c_id, db->table, where, db->table, db->c_id, db->c_id, db->c_email,
+		   db->c_token, db->c_cookies, fp) < 0;
+	char *logout = NULL;
+	if (cfg->refresh.on_logout == ON_LOGOUT_KEEP)
+		bad |= asprintf(&logout,
+			   "UPDATE %s t SET last_token_update_error = 'logout', last_token_update_date = now(),"
+			   " token_update_claimed_until = NULL FROM res x"
+			   " WHERE x.kind = 1 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord",
+			   db->table, db->c_id, db->c_token) < 0;
+	else
+		bad |= asprintf(&logout,
+			   "DELETE FROM %s t USING res x"
+			   " WHERE x.kind = 1 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord",
+			   db->table, db->c_id, db->c_token) < 0;
+	if (!bad) {
+		/*
+		 * One statement, one round trip, atomic. Each row appears under one
+		 * kind, so no row is touched by two CTEs. A refreshed row whose token
+		 * already is the new one was written by an earlier try whose reply
+		 * was lost: apply it again rather than call it superseded.
+		 */
+		bad |= asprintf(&db->sql_write,
+			   "WITH res AS MATERIALIZED (SELECT * FROM unnest($1::%s[], $2::int[], $3::text[],"
+			   " $4::text[], $5::text[], $6::text[], $7::text[])"
+			   " WITH ORDINALITY AS x(id, kind, sent, tok, cookies, reason, claim, ord)),"
+			   " upd AS (UPDATE %s t SET %s = x.tok, %s = x.cookies::%s,"
+			   " last_token_update_date = now(), token_update_count = t.token_update_count + 1,"
+			   " last_token_update_error = NULL, token_update_claimed_until = NULL%s"
+			   " FROM res x WHERE x.kind = 0 AND t.%s = x.id AND (t.%s = x.sent OR t.%s = x.tok)"
+			   " RETURNING x.ord),"
+			   " lo AS (%s),"
+			   " fail AS (UPDATE %s t SET last_token_update_error = x.reason,"
+			   " token_update_claimed_until = NULL FROM res x"
+			   " WHERE x.kind = 2 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord),"
+			   " sup AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
+			   " WHERE x.kind < 3 AND t.%s = x.id AND t.%s <> x.sent"
+			   " AND (x.kind <> 0 OR t.%s <> x.tok)"
+			   " AND t.token_update_claimed_until = (x.claim::timestamp AT TIME ZONE 'UTC')"
+			   " RETURNING t.%s),"
+			   " rel AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
+			   " WHERE x.kind = 3 AND t.%s = x.id"
+			   " AND t.token_update_claimed_until = (x.claim::timestamp AT TIME ZONE 'UTC')"
+			   " RETURNING t.%s)"
+			   " SELECT ord FROM upd UNION ALL SELECT ord FROM lo UNION ALL SELECT ord FROM fail",
+			   db->id_type, db->table, db->c_token, db->c_cookies, db->cookies_type,
+			   db->has_updated_at ? ", updated_at = now()" : "", db->c_id, db->c_token,
+			   db->c_token, logout, db->table, db->c_id, db->c_token,
+			   db->table, db->c_id, db->c_token, db->c_token, db->c_id, db->table,
+			   db->c_id, db->c_id) < 0;
+	}
+	free(logout);
+	free(where);
+	free(fp);
+	return bad ? -1 : 0;
+}
+
+struct db *db_open(const struct config *cfg, const struct db_filter *filter, char *err, size_t errlen)
+{
+	char timeout[16];
+	struct db *db = calloc(1, sizeof(*db));
+	if (db == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	db->cfg = cfg;
+	db->filter = *filter;
+	/* Our fallbacks come first: anything the URL sets overrides them. */
+	snprintf(timeout, sizeof(timeout), "%d", DB_CONNECT_TIMEOUT_S);
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { timeout, "refresher", cfg->database.url, NULL };
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		char line[256];
+		snprintf(err, errlen, "cannot connect to the database: %s",
+		    pq_error_line(db->conn, line, sizeof(line)));
+		goto fail;
+	}
+	const struct config *k = cfg;
+	db->table = quote_qualified(k->database.table);
+	if (db->table == NULL) {
+		snprintf(err, errlen, "database.table: not a valid table name");
+		goto fail;
+	}
+	db->c_id = quote_ident(k->database.columns.id, strlen(k->database.columns.id));
+	db->c_email = quote_ident(k->database.columns.email, strlen(k->database.columns.email));
+	db->c_token = quote_ident(k->database.columns.token, strlen(k->database.columns.token));
+	db->c_cookies = quote_ident(k->database.columns.cookies, strlen(k->database.columns.cookies));
+	if (k->database.columns.fingerprint[0] != '\0')
+		db->c_fp = quote_ident(k->database.columns.fingerprint,
+		    strlen(k->database.columns.fingerprint));
+	if (!db->c_id || !db->c_email || !db->c_token || !db->c_cookies) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (check_schema(db, err, errlen) != 0 || fix_cutoff(db, err, errlen) != 0)
+		goto fail;
+	if (build_sql(db) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	return db;
+fail:
+	db_close(db);
+	return NULL;
+}
+
+void db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->table);
+	free(db->c_id);
+	free(db->c_email);
+	free(db->c_token);
+	free(db->c_cookies);
+	free(db->c_fp);
+	free(db->id_type);
+	free(db->cookies_type);
+	free(db->cutoff);
+	free(db->sql_claim);
+	free(db->sql_due_from);
+	free(db->sql_write);
+	free(db);
+}
+
+/* Fills the five shared due parameters; bufs must live as long as params. */
+static void due_params(const struct db *db, const char **params, char *shard_n, char *shard_i)
+{
+	snprintf(shard_n, 16, "%d", db->filter.shard_count);
+	snprintf(shard_i, 16, "%d", db->filter.shard_index);
+	params[0] = db->cutoff;
+	params[1] = db->filter.email;
+	params[2] = shard_n;
+	params[3] = shard_i;
+	params[4] = "{}";
+}
+
+long db_count_due(struct db *db)
+{
+	char shard_n[16], shard_i[16], *sql = NULL;
+	const char *params[5];
+	long n = -1;
+	if (ensure_connection(db) != 0)
+		return -1;
+	due_params(db, params, shard_n, shard_i);
+	if (asprintf(&sql, "SELECT count(*) %s", db->sql_due_from) < 0)
+		return -1;
+	PGresult *res = exec_params(db, "count due rows", sql, 5, params, PGRES_TUPLES_OK);
+	if (res != NULL && PQntuples(res) == 1)
+		n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	free(sql);
+	return n;
+}
+
+long db_list_due(struct db *db, long limit)
+{
+	char shard_n[16], shard_i[16], lim[24], *sql = NULL, red[64], line[256];
+	const char *params[6];
+	long n = 0;
+	due_params(db, params, shard_n, shard_i);
+	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 0);
+	params[5] = lim;
+	if (asprintf(&sql,
+		"SELECT t.%s::text, t.%s %s ORDER BY coalesce(t.last_token_update_date, t.created_at)"
+		" NULLS FIRST LIMIT CASE WHEN $6::bigint > 0 THEN $6::bigint END",
+		db->c_email, db->c_token, db->sql_due_from) < 0)
+		return -1;
+	if (!PQsendQueryParams(db->conn, sql, 6, NULL, params, NULL, NULL, 0)) {
+		log_error("db", "list due rows: %s", pq_error_line(db->conn, line, sizeof(line)));
+		free(sql);
+		return -1;
+	}
+	free(sql);
+	/* Row by row, so a dry run over a million rows stays small. */
+	if (!PQsetSingleRowMode(db->conn))
+		log_debug("db", "single-row mode unavailable");
+	PGresult *res;
+	while ((res = PQgetResult(db->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_SINGLE_TUPLE) {
+			char email[LOG_FIELD_MAX + 8];
+			const char *e = PQgetvalue(res, 0, 0);
+			log_escape(email, sizeof(email), e, strlen(e), LOG_FIELD_MAX);
+			printf("%s\t%s\n", email, log_redact(red, sizeof(red), PQgetvalue(res, 0, 1)));
+			n++;
+		} else if (st != PGRES_TUPLES_OK) {
+			log_error("db", "list due rows: %s", res_error_line(res, db->conn, line, sizeof(line)));
+			n = -1;
+		}
+		PQclear(res);
+	}
+	if (fflush(stdout) != 0)
+		return -1;
+	return n;
+}
+
+/* Builds a Postgres array literal {"a","b"} of the strings (NULL entries as NULL). Caller frees. */
+static char *array_literal(char *const *v, size_t n)
+{
+	size_t cap = 3;
+	for (size_t i = 0; i < n; i++)
+		cap += (v[i] ? strlen(v[i]) * 2 + 3 : 4) + 1;
+	char *out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	out[o++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			out[o++] = ',';
+		if (v[i] == NULL) {
+			memcpy(out + o, "NULL", 4);
+			o += 4;
+			continue;
+		}
+		out[o++] = '"';
+		for (const char *p = v[i]; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[o++] = '\\';
+			out[o++] = *p;
+		}
+		out[o++] = '"';
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+	return out;
+}
+
+int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
+    struct row ***rows, size_t *n)
+{
+	char shard_n[16], shard_i[16], lim[24], lease[24];
+	const char *params[7];
+	int rc = -1;
+	struct row **out = NULL;
+	char *excl = NULL;
+	PGresult *res = NULL;
+	*rows = NULL;
+	*n = 0;
+	if (ensure_connection(db) != 0)
+		return -1;
+	excl = array_literal(exclude, nexclude);
+	if (excl == NULL)
+		goto out;
+	due_params(db, params, shard_n, shard_i);
+	params[4] = excl;
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	snprintf(lease, sizeof(lease), "%ld", db->cfg->refresh.lease_ms);
+	params[5] = lim;
+	params[6] = lease;
+	res = exec_params(db, "claim", db->sql_claim, 7, params, PGRES_TUPLES_OK);
+	if (res == NULL)
+		goto out;
+	int nt = PQntuples(res);
+	out = calloc((size_t)nt + 1, sizeof(*out));
+	if (out == NULL)
+		goto out;
+	for (int i = 0; i < nt; i++) {
+		struct row *r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			goto out;
+		out[i] = r;
+		r->id = xstrdup(PQgetvalue(res, i, 0));
+		r->email = xstrdup(PQgetvalue(res, i, 1));
+		r->token = xstrdup(PQgetvalue(res, i, 2));
+		r->cookies = xstrdup(PQgetvalue(res, i, 3));
+		if (!PQgetisnull(res, i, 4))
+			r->fingerprint = xstrdup(PQgetvalue(res, i, 4));
+		r->claim = xstrdup(PQgetvalue(res, i, 5));
+		if (!r->id || !r->email || !r->token || !r->cookies || !r->claim)
+			goto out;
+	}
+	*rows = out;
+	*n = (size_t)nt;
+	out = NULL;
+	rc = 0;
+out:
+	if (out != NULL) {
+		/* Out of memory after the claim: the leases expire on their own. */
+		for (struct row **p = out; *p; p++)
+			row_free(*p);
+		free(out);
+		log_error("db", "out of memory while reading claimed rows");
+	}
+	PQclear(res);
+	free(excl);
+	return rc;
+}
+
+static int kind_of(enum outcome o)
+{
+	switch (o) {
+	case OUTCOME_REFRESHED:
+		return KIND_REFRESHED;
+	case OUTCOME_LOGGED_OUT:
+		return KIND_LOGOUT;
+	case OUTCOME_FAILED:
+		return KIND_FAILED;
+	default:
+		return KIND_RELEASE;
+	}
+}
+
+int db_write(struct db *db, struct result *const *res, size_t n)
+{
+	enum { NCOL = 7 };
+	char **cols[NCOL] = { NULL };
+	char *lit[NCOL] = { NULL };
+	char kinds[4][2] = { "0", "1", "2", "3" };
+	PGresult *pr = NULL;
+	int rc = -1;
+	if (n == 0)
+		return 0;
+	if (ensure_connection(db) != 0)
+		return -1;
+	for (int c = 0; c < NCOL; c++) {
+		cols[c] = calloc(n, sizeof(char *));
+		if (cols[c] == NULL)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct result *r = res[i];
+		int k = kind_of(r->outcome);
+		cols[0][i] = r->row->id;
+		cols[1][i] = kinds[k];
+		cols[2][i] = r->row->token;
+		cols[3][i] = k == KIND_REFRESHED ? r->new_token : NULL;
+		cols[4][i] = k == KIND_REFRESHED ? r->cookies : NULL;
+		cols[5][i] = k == KIND_FAILED ? (char *)r->reason : NULL;
+		cols[6][i] = r->row->claim;
+	}
+	for (int c = 0; c < NCOL; c++) {
+		lit[c] = array_literal(cols[c], n);
+		if (lit[c] == NULL)
+			goto out;
+	}
+	pr = exec_params(db, "write results", db->sql_write, NCOL, (const char *const *)lit,
+	    PGRES_TUPLES_OK);
+	if (pr == NULL)
+		goto out;
+	/*
+	 * The statement returns the 1-based positions of the results it wrote;
+	 * a refreshed, logout or failed result not among them was superseded.
+	 */
+	unsigned char *hit = calloc(n, 1);
+	if (hit == NULL)
+		goto out;
+	for (int t = 0; t < PQntuples(pr); t++) {
+		long ord = strtol(PQgetvalue(pr, t, 0), NULL, 10);
+		if (ord >= 1 && (size_t)ord <= n)
+			hit[ord - 1] = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct result *r = res[i];
+		r->written = 1;
+		if (kind_of(r->outcome) != KIND_RELEASE && !hit[i])
+			r->outcome = OUTCOME_SUPERSEDED;
+	}
+	free(hit);
+	rc = 0;
+out:
+	PQclear(pr);
+	for (int c = 0; c < NCOL; c++) {
+		free(cols[c]);
+		free(lit[c]);
+	}
+	return rc;
+}

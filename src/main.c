@@ -1,0 +1,96 @@
+/* main.c - refresher: load the config, open the database, run one sweep, report, exit with a code. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "config.h"
+#include "db.h"
+#include "defaults.h"
+#include "log.h"
+#include "report.h"
+#include "sweep.h"
+
+/* Loads and validates the config; prints every error. Returns the config or NULL. */
+static struct config *load_config(const struct cli *cli)
+{
+	struct errlist errs = { NULL, 0 };
+	struct config *cfg = NULL;
+	if (config_load(cli->config_path, &cfg, &errs) != 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msgs[i]);
+		fprintf(stderr, "refresher: %zu error%s in the configuration; nothing was touched\n",
+		    errs.n, errs.n == 1 ? "" : "s");
+		errlist_clear(&errs);
+		return NULL;
+	}
+	errlist_clear(&errs);
+	return cfg;
+}
+
+static int run(const struct cli *cli, struct config *cfg)
+{
+	char err[512];
+	struct db_filter filter = { cli->email, cli->shard_index, cli->shard_count,
+		cfg->refresh.stale_after_ms };
+	struct sweep_stats st;
+	int rc;
+	if (cfg->upstream.profile != PROFILE_AIMHARDER) {
+		log_error("config", "upstream.profile: only 'aimharder' is implemented in this version");
+		return EXIT_CONFIG;
+	}
+	struct db *db = db_open(cfg, &filter, err, sizeof(err));
+	if (db == NULL) {
+		log_error("db", "%s", err);
+		return EXIT_DATABASE;
+	}
+	if (cli->dry_run) {
+		long n = db_list_due(db, cli->limit);
+		db_close(db);
+		if (n < 0)
+			return EXIT_DATABASE;
+		log_info("dry-run", "%ld rows due; nothing claimed, called or written", n);
+		return EXIT_OK;
+	}
+	sweep_install_signals();
+	rc = sweep_run(cfg, db, cli->limit, &st);
+	report_summary(&st, rc);
+	db_close(db);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	int rc;
+	if (cli_parse(argc, argv, &cli) != 0)
+		return EXIT_CONFIG;
+	if (cli.help) {
+		cli_usage(stdout);
+		return EXIT_OK;
+	}
+	if (cli.version) {
+		printf("refresher %s\n", REFRESHER_VERSION);
+		return EXIT_OK;
+	}
+	struct config *cfg = load_config(&cli);
+	if (cfg == NULL)
+		return EXIT_CONFIG;
+	cli_apply(&cli, cfg);
+	if (cli.check_config) {
+		printf("config OK\n");
+		config_free(cfg);
+		return EXIT_OK;
+	}
+	log_init(cfg->log.format, cfg->log.level);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("main", "libcurl initialisation failed");
+		config_free(cfg);
+		return EXIT_CONFIG;
+	}
+	rc = run(&cli, cfg);
+	curl_global_cleanup();
+	config_free(cfg);
+	return rc;
+}

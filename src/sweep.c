@@ -1,0 +1,587 @@
+/* sweep.c - one run: stream claims, keep requests in flight, retry, write back promptly, drain on stop. */
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "cookies.h"
+#include "defaults.h"
+#include "log.h"
+#include "sweep.h"
+#include "tokenupdate.h"
+#include "upstream.h"
+
+/* Longest the loop sleeps when nothing is due sooner, so signals are seen promptly. */
+#define LOOP_TICK_MS 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void sweep_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGINT, &sa, NULL);
+}
+
+const char *outcome_name(enum outcome o)
+{
+	static const char *const names[OUTCOME_COUNT] = { "refreshed", "logged_out", "failed",
+		"superseded", "released" };
+	return (unsigned)o < OUTCOME_COUNT ? names[o] : "unknown";
+}
+
+/* A claimed row on its way through the run: queued, waiting out a backoff, or on the wire. */
+struct job {
+	struct row *row;
+	int attempts; /* requests made so far */
+	long long not_before; /* monotonic ms; for a job waiting to retry */
+	struct job *next;
+};
+
+/* FIFO of jobs. */
+struct queue {
+	struct job *head, *tail;
+	size_t n;
+};
+
+struct sweep {
+	const struct config *cfg;
+	struct db *db;
+	struct upstream *up;
+	struct sweep_stats *st;
+	uint64_t rng;
+	long limit;
+	long claimed;
+	long total; /* due at start (for progress), -1 unknown */
+	int exhausted; /* the last claim came back short: nothing more is due */
+	int draining; /* stop claiming, release what is not on the wire */
+	struct queue ready; /* claimed, not yet started */
+	struct queue waiting; /* waiting out a backoff; scanned for the earliest */
+	struct result **pending; /* finished, not yet durable */
+	size_t npending, cappending;
+	long long oldest_pending; /* monotonic ms of the oldest pending result */
+	char **exclude; /* ids this run finished that may still look due */
+	size_t nexclude, capexclude;
+	long long db_down_since; /* 0 = the database is fine */
+	long long next_db_try;
+	long db_backoff;
+	long long started, deadline, next_progress;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void queue_push(struct queue *q, struct job *j)
+{
+	j->next = NULL;
+	if (q->tail)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+	q->n++;
+}
+
+static struct job *queue_pop(struct queue *q)
+{
+	struct job *j = q->head;
+	if (j == NULL)
+		return NULL;
+	q->head = j->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	j->next = NULL;
+	return j;
+}
+
+static void job_free(struct job *j)
+{
+	if (j == NULL)
+		return;
+	row_free(j->row);
+	free(j);
+}
+
+static void result_free(struct result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->new_token);
+	free(r->cookies);
+	free(r);
+}
+
+/*
+ * Finishes a job with an outcome: the result joins the pending writes and
+ * owns the job's row from here on (the job itself is freed). new_token and
+ * cookies are taken (the caller's pointers become ours). Returns 0 or -1 (OOM:
+ * the row's lease then simply expires).
+ */
+static int finish(struct sweep *s, struct job *j, enum outcome o, char **new_token,
+    char **cookies, const char *reason)
+{
+	struct result *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -1;
+	if (s->npending == s->cappending) {
+		size_t cap = s->cappending ? s->cappending * 2 : FLUSH_BATCH * 2;
+		struct result **p = realloc(s->pending, cap * sizeof(*p));
+		if (p == NULL) {
+			free(r);
+			return -1;
+		}
+		s->pending = p;
+		s->cappending = cap;
+	}
+	r->row = j->row;
+	j->row = NULL;
+	r->outcome = o;
+	if (new_token) {
+		r->new_token = *new_token;
+		*new_token = NULL;
+	}
+	if (cookies) {
+		r->cookies = *cookies;
+		*cookies = NULL;
+	}
+	if (reason)
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	if (s->npending == 0)
+		s->oldest_pending = now_ms();
+	s->pending[s->npending++] = r;
+	job_free(j);
+	return 0;
+}
+
+static void remember_exclude(struct sweep *s, const char *id)
+{
+	if (s->nexclude == s->capexclude) {
+		size_t cap = s->capexclude ? s->capexclude * 2 : 64;
+		char **p = realloc(s->exclude, cap * sizeof(*p));
+		if (p == NULL)
+			return; /* worst case: a failed row is called twice in this run */
+		s->exclude = p;
+		s->capexclude = cap;
+	}
+	char *dup = strdup(id);
+	if (dup != NULL)
+		s->exclude[s->nexclude++] = dup;
+}
+
+/* Logs, counts and frees written results. */
+static void account(struct sweep *s, struct result *r)
+{
+	const char *id = r->row->id;
+	s->st->count[r->outcome]++;
+	switch (r->outcome) {
+	case OUTCOME_REFRESHED:
+		log_debug(id, "refreshed");
+		break;
+	case OUTCOME_LOGGED_OUT:
+		log_info(id, "logged out upstream: %s",
+		    s->cfg->refresh.on_logout == ON_LOGOUT_KEEP ? "row kept, marked 'logout'" : "row deleted");
+		break;
+	case OUTCOME_FAILED:
+		log_warn(id, "failed: %s", r->reason);
+		remember_exclude(s, id);
+		break;
+	case OUTCOME_SUPERSEDED:
+		log_info(id, "superseded: the token changed while we called; row left as it is");
+		remember_exclude(s, id);
+		break;
+	case OUTCOME_RELEASED:
+		log_debug(id, "released");
+		break;
+	default:
+		break;
+	}
+	row_free(r->row);
+	r->row = NULL;
+	result_free(r);
+}
+
+/* Marks the database down (or still down) and schedules the next try with backoff. */
+static void db_failed(struct sweep *s)
+{
+	long long now = now_ms();
+	if (s->db_down_since == 0) {
+		s->db_down_since = now;
+		s->db_backoff = DB_RETRY_MIN_MS;
+		log_warn("db", "database unavailable; results are kept in memory and written when it is back");
+	} else {
+		s->db_backoff = s->db_backoff * 2 > DB_RETRY_MAX_MS ? DB_RETRY_MAX_MS : s->db_backoff * 2;
+	}
+	s->next_db_try = now + s->db_backoff;
+}
+
+static void db_ok(struct sweep *s)
+{
+	if (s->db_down_since != 0)
+		log_info("db", "database back after %lld ms", now_ms() - s->db_down_since);
+	s->db_down_since = 0;
+	s->db_backoff = 0;
+}
+
+static int db_usable(const struct sweep *s, long long now)
+{
+	return s->db_down_since == 0 || now >= s->next_db_try;
+}
+
+/* Writes every pending result. Returns 0, or -1 when they stay pending. */
+static int flush(struct sweep *s)
+{
+	if (s->npending == 0)
+		return 0;
+	if (db_write(s->db, s->pending, s->npending) != 0) {
+		db_failed(s);
+		return -1;
+	}
+	db_ok(s);
+	for (size_t i = 0; i < s->npending; i++)
+		account(s, s->pending[i]);
+	s->npending = 0;
+	return 0;
+}
+
+/* Claims the next batch into the ready queue. */
+static void claim(struct sweep *s)
+{
+	long want = s->cfg->refresh.batch_size;
+	struct row **rows = NULL;
+	size_t n = 0;
+	if (s->limit > 0 && want > s->limit - s->claimed)
+		want = s->limit - s->claimed;
+	if (want <= 0) {
+		s->exhausted = 1;
+		return;
+	}
+	if (db_claim(s->db, want, s->exclude, s->nexclude, &rows, &n) != 0) {
+		db_failed(s);
+		return;
+	}
+	db_ok(s);
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = calloc(1, sizeof(*j));
+		if (j == NULL) {
+			row_free(rows[i]); /* its lease expires on its own */
+			continue;
+		}
+		j->row = rows[i];
+		queue_push(&s->ready, j);
+	}
+	free(rows);
+	s->claimed += (long)n;
+	s->st->due += (long)n;
+	if ((long)n < want)
+		s->exhausted = 1;
+	if (n > 0)
+		log_debug("sweep", "claimed %zu rows", n);
+}
+
+/* Builds and starts the request of a job; a row we cannot even ask about fails. */
+static void start(struct sweep *s, struct job *j)
+{
+	char err[REASON_MAX] = "";
+	struct cookie_jar *jar = cookies_new();
+	char *body = NULL, *cookie = NULL;
+	const struct row *r = j->row;
+	if (jar == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto bad;
+	}
+	if (cookies_parse_json(jar, r->cookies, strlen(r->cookies), err, sizeof(err)) != 0) {
+		char why[REASON_MAX];
+		snprintf(why, sizeof(why), "stored cookies: %.120s", err);
+		snprintf(err, sizeof(err), "%s", why);
+		goto bad;
+	}
+	body = tokenupdate_request_body(s->cfg, r->token, r->fingerprint);
+	cookie = cookies_header(jar);
+	if (body == NULL || cookie == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto bad;
+	}
+	if (upstream_start(s->up, j, body, cookie) != 0) {
+		snprintf(err, sizeof(err), "could not start the request");
+		goto bad;
+	}
+	j->attempts++;
+	if (j->attempts > 1)
+		s->st->retries++;
+	goto out;
+bad:
+	if (finish(s, j, OUTCOME_FAILED, NULL, NULL, err) != 0)
+		job_free(j);
+out:
+	free(body);
+	free(cookie);
+	cookies_free(jar);
+}
+
+/* Merges the answer's captured cookies into the row's stored ones; NULL with err on failure. */
+static char *merged_cookies(const struct sweep *s, const struct row *r, const struct upstream_done *d,
+    char *err, size_t errlen)
+{
+	struct cookie_jar *jar = cookies_new();
+	char *json = NULL;
+	if (jar == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (cookies_parse_json(jar, r->cookies, strlen(r->cookies), err, errlen) == 0 &&
+	    cookies_capture(jar, d->set_cookie, d->nset, s->cfg->upstream.capture_cookies,
+		s->cfg->upstream.ncapture) >= 0)
+		json = cookies_to_json(jar);
+	if (json == NULL && err[0] == '\0')
+		snprintf(err, errlen, "out of memory");
+	cookies_free(jar);
+	return json;
+}
+
+/* Decides what a finished request means for its job. */
+static void handle_done(struct sweep *s, struct upstream_done *d)
+{
+	struct job *j = d->owner;
+	const struct config *cfg = s->cfg;
+	struct answer a;
+	char reason[REASON_MAX];
+	memset(&a, 0, sizeof(a));
+	if (d->transport_error) {
+		a.kind = d->transient ? ANSWER_TRANSIENT : ANSWER_FAILED;
+		snprintf(a.reason, sizeof(a.reason), "%s", d->error);
+	} else {
+		struct http_answer in = { d->status, d->body, d->len, d->too_big };
+		if (tokenupdate_classify(&in, &a) != 0) {
+			a.kind = ANSWER_FAILED;
+			snprintf(a.reason, sizeof(a.reason), "out of memory");
+		}
+	}
+	switch (a.kind) {
+	case ANSWER_TRANSIENT:
+		if (s->draining) {
+			(void)finish(s, j, OUTCOME_RELEASED, NULL, NULL, NULL);
+		} else if (j->attempts < cfg->retry.attempts) {
+			long delay = backoff_delay_ms(j->attempts, cfg->retry.base_delay_ms,
+			    cfg->retry.max_delay_ms, &s->rng);
+			long ra = d->retry_after ? retry_after_ms(d->retry_after, time(NULL)) : -1;
+			if (ra >= 0)
+				delay = ra < cfg->retry.max_delay_ms ? ra : cfg->retry.max_delay_ms;
+			log_debug(j->row->id, "transient (%s), try %d of %d in %ld ms", a.reason,
+			    j->attempts + 1, cfg->retry.attempts, delay);
+			j->not_before = now_ms() + delay;
+			queue_push(&s->waiting, j);
+		} else {
+			snprintf(reason, sizeof(reason), "%.120s (after %d tries)", a.reason,
+			    j->attempts);
+			(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, reason);
+		}
+		break;
+	case ANSWER_LOGOUT:
+		(void)finish(s, j, OUTCOME_LOGGED_OUT, NULL, NULL, NULL);
+		break;
+	case ANSWER_REFRESHED: {
+		char err[REASON_MAX] = "";
+		char *cookies = merged_cookies(s, j->row, d, err, sizeof(err));
+		if (cookies == NULL) {
+			/* The stored cookies were readable when we sent them; only OOM lands here. */
+			(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, err);
+			break;
+		}
+		if (finish(s, j, OUTCOME_REFRESHED, &a.new_token, &cookies, NULL) != 0) {
+			log_error(j->row->id, "out of memory: an issued token could not be kept");
+			free(cookies);
+			job_free(j);
+		}
+		break;
+	}
+	case ANSWER_FAILED:
+	default:
+		(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, a.reason);
+		break;
+	}
+	answer_clear(&a);
+}
+
+/* Moves jobs whose backoff is over to the ready queue; returns ms to the next one (or -1). */
+static long wake_waiting(struct sweep *s, long long now)
+{
+	struct queue keep = { NULL, NULL, 0 };
+	long next = -1;
+	struct job *j;
+	while ((j = queue_pop(&s->waiting)) != NULL) {
+		if (j->not_before <= now) {
+			queue_push(&s->ready, j);
+			continue;
+		}
+		long wait = (long)(j->not_before - now);
+		if (next < 0 || wait < next)
+			next = wait;
+		queue_push(&keep, j);
+	}
+	s->waiting = keep;
+	return next;
+}
+
+/* Stop claiming; every row not on the wire is released. */
+static void drain(struct sweep *s, const char *why)
+{
+	struct job *j;
+	if (s->draining)
+		return;
+	s->draining = 1;
+	log_info("sweep", "%s: finishing %d requests in flight, releasing %zu rows", why,
+	    upstream_in_flight(s->up), s->ready.n + s->waiting.n);
+	while ((j = queue_pop(&s->ready)) != NULL)
+		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL, NULL) != 0)
+			job_free(j);
+	while ((j = queue_pop(&s->waiting)) != NULL)
+		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL, NULL) != 0)
+			job_free(j);
+}
+
+static void progress(struct sweep *s, long long now)
+{
+	long done = 0;
+	for (int o = 0; o < OUTCOME_COUNT; o++)
+		done += s->st->count[o];
+	double secs = (double)(now - s->started) / 1000.0;
+	double rate = secs > 0 ? (double)done / secs : 0;
+	log_info("sweep", "progress: %ld/%ld done, %ld failed, %d in flight, %.0f rows/s", done,
+	    s->total >= 0 ? s->total : s->claimed, s->st->count[OUTCOME_FAILED],
+	    upstream_in_flight(s->up), rate);
+}
+
+/* Whether the loop has nothing left to do. */
+static int finished(const struct sweep *s)
+{
+	return (s->exhausted || s->draining) && s->ready.n == 0 && s->waiting.n == 0 &&
+	    upstream_in_flight(s->up) == 0 && s->npending == 0;
+}
+
+static void sweep_loop(struct sweep *s)
+{
+	const struct config *cfg = s->cfg;
+	while (!finished(s)) {
+		long long now = now_ms();
+		if (stop_signal && !s->draining) {
+			s->st->stopped_by_signal = 1;
+			drain(s, stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+		}
+		if (s->deadline > 0 && now >= s->deadline && !s->draining)
+			drain(s, "refresh.max_runtime reached");
+		if (s->db_down_since != 0 && now - s->db_down_since > DB_OUTAGE_MAX_MS) {
+			s->st->db_lost = 1;
+			drain(s, "database unavailable for too long");
+			if (upstream_in_flight(s->up) == 0)
+				break;
+		}
+		if (!s->draining && !s->exhausted && s->ready.n < (size_t)cfg->refresh.concurrency &&
+		    db_usable(s, now))
+			claim(s);
+		long next_wake = wake_waiting(s, now);
+		while (!s->draining && upstream_in_flight(s->up) < cfg->refresh.concurrency &&
+		    s->ready.n > 0)
+			start(s, queue_pop(&s->ready));
+		int idle = upstream_in_flight(s->up) == 0 && s->ready.n == 0;
+		if (s->npending > 0 && db_usable(s, now) &&
+		    (s->npending >= FLUSH_BATCH || now - s->oldest_pending >= FLUSH_INTERVAL_MS ||
+			(idle && (s->waiting.n == 0 || s->draining))))
+			(void)flush(s);
+		if (now >= s->next_progress) {
+			progress(s, now);
+			s->next_progress = now + PROGRESS_INTERVAL_MS;
+		}
+		if (finished(s))
+			break;
+		long timeout = LOOP_TICK_MS;
+		if (next_wake >= 0 && next_wake < timeout)
+			timeout = next_wake;
+		if (s->npending > 0) {
+			long flush_in = (long)(s->oldest_pending + FLUSH_INTERVAL_MS - now);
+			if (s->db_down_since != 0)
+				flush_in = (long)(s->next_db_try - now);
+			if (flush_in < timeout)
+				timeout = flush_in < 0 ? 0 : flush_in;
+		}
+		if (upstream_in_flight(s->up) > 0) {
+			(void)upstream_wait(s->up, (int)timeout);
+			struct upstream_done d;
+			while (upstream_next(s->up, &d)) {
+				handle_done(s, &d);
+				upstream_done_clear(&d);
+			}
+		} else if (timeout > 0 && !(s->ready.n > 0 && !s->draining)) {
+			struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
+			(void)nanosleep(&ts, NULL);
+		}
+	}
+}
+
+int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_stats *stats)
+{
+	struct sweep s;
+	memset(&s, 0, sizeof(s));
+	memset(stats, 0, sizeof(*stats));
+	s.cfg = cfg;
+	s.db = db;
+	s.st = stats;
+	s.limit = limit;
+	s.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
+	s.started = now_ms();
+	s.next_progress = s.started + PROGRESS_INTERVAL_MS;
+	if (cfg->refresh.max_runtime_ms > 0)
+		s.deadline = s.started + cfg->refresh.max_runtime_ms;
+	s.up = upstream_new(cfg);
+	if (s.up == NULL) {
+		log_error("sweep", "cannot set up HTTP (libcurl)");
+		return EXIT_CONFIG;
+	}
+	s.total = db_count_due(db);
+	if (s.total >= 0 && limit > 0 && s.total > limit)
+		s.total = limit;
+	if (s.total >= 0)
+		log_info("sweep", "%ld rows due", s.total);
+
+	sweep_loop(&s);
+
+	for (size_t i = 0; i < s.npending; i++) {
+		struct result *r = s.pending[i];
+		/* It happened, but is not durable: count it, and say what was lost. */
+		stats->count[r->outcome]++;
+		if (r->outcome == OUTCOME_REFRESHED)
+			stats->unwritten++;
+		row_free(r->row);
+		result_free(r);
+	}
+	if (stats->unwritten > 0)
+		log_error("db", "%ld issued tokens could not be written: those users must log in again",
+		    stats->unwritten);
+	free(s.pending);
+	for (size_t i = 0; i < s.nexclude; i++)
+		free(s.exclude[i]);
+	free(s.exclude);
+	upstream_free(s.up);
+	stats->duration_ms = now_ms() - s.started;
+	if (stats->db_lost)
+		return EXIT_DATABASE;
+	if (stats->stopped_by_signal)
+		return EXIT_SIGNAL;
+	return stats->count[OUTCOME_FAILED] > 0 ? EXIT_FAILED_ROWS : EXIT_OK;
+}

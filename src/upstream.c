@@ -1,0 +1,393 @@
+/* upstream.c - HTTP POSTs on one libcurl multi handle: capped bodies, captured headers, TLS always verified. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "defaults.h"
+#include "log.h"
+#include "upstream.h"
+
+struct upstream {
+	const struct config *cfg;
+	CURLM *multi;
+	int in_flight;
+	struct curl_blob ca; /* system bundle + upstream.ca_file, when ca_file is set */
+	char *ca_data;
+	struct transfer *live; /* every transfer on the wire, for teardown */
+};
+
+/* One request on the wire; owns its easy handle, buffers and headers (curl's per-transfer struct). */
+struct transfer {
+	CURL *easy;
+	struct curl_slist *headers;
+	char errbuf[CURL_ERROR_SIZE];
+	char *req_body;
+	char *body;
+	size_t len, cap, max;
+	int too_big;
+	char **set_cookie;
+	size_t nset;
+	char *retry_after;
+	void *owner;
+	struct transfer *prev, *next; /* in upstream.live */
+};
+
+void upstream_done_clear(struct upstream_done *d)
+{
+	if (d == NULL)
+		return;
+	free(d->body);
+	for (size_t i = 0; i < d->nset; i++)
+		free(d->set_cookie[i]);
+	free(d->set_cookie);
+	free(d->retry_after);
+	memset(d, 0, sizeof(*d));
+}
+
+static void transfer_free(struct transfer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->easy)
+		curl_easy_cleanup(t->easy);
+	curl_slist_free_all(t->headers);
+	free(t->req_body);
+	free(t->body);
+	for (size_t i = 0; i < t->nset; i++)
+		free(t->set_cookie[i]);
+	free(t->set_cookie);
+	free(t->retry_after);
+	free(t);
+}
+
+/* Reads a whole file (at most limit bytes) into a new buffer; returns its length or -1. */
+static long read_file(const char *path, char **out, long limit)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	char *buf = malloc((size_t)limit + 1);
+	size_t n = buf ? fread(buf, 1, (size_t)limit + 1, f) : 0;
+	int bad = buf == NULL || ferror(f) || n > (size_t)limit;
+	if (fclose(f) != 0 || bad) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return (long)n;
+}
+
+/*
+ * upstream.ca_file adds to the trusted roots rather than replacing them:
+ * the system bundle libcurl was built with, then the extra file, as one blob.
+ */
+static int load_ca(struct upstream *up)
+{
+	const char *extra = up->cfg->upstream.ca_file;
+	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+	char *sys = NULL, *add = NULL;
+	long nsys = 0, nadd;
+	const long limit = 16L * 1024 * 1024;
+	if (extra == NULL || extra[0] == '\0')
+		return 0;
+	nadd = read_file(extra, &add, limit);
+	if (nadd < 0) {
+		log_error("upstream", "upstream.ca_file: cannot read %s", extra);
+		return -1;
+	}
+	if (vi->cainfo != NULL && (nsys = read_file(vi->cainfo, &sys, limit)) < 0)
+		nsys = 0;
+	up->ca_data = malloc((size_t)(nsys + nadd) + 2);
+	if (up->ca_data == NULL) {
+		free(sys);
+		free(add);
+		return -1;
+	}
+	if (nsys > 0)
+		memcpy(up->ca_data, sys, (size_t)nsys);
+	up->ca_data[nsys] = '\n';
+	memcpy(up->ca_data + nsys + 1, add, (size_t)nadd);
+	up->ca.data = up->ca_data;
+	up->ca.len = (size_t)(nsys + nadd + 1);
+	up->ca.flags = CURL_BLOB_NOCOPY;
+	free(sys);
+	free(add);
+	return 0;
+}
+
+struct upstream *upstream_new(const struct config *cfg)
+{
+	struct upstream *up = calloc(1, sizeof(*up));
+	if (up == NULL)
+		return NULL;
+	up->cfg = cfg;
+	up->multi = curl_multi_init();
+	if (up->multi == NULL || load_ca(up) != 0) {
+		upstream_free(up);
+		return NULL;
+	}
+	/* Keep a connection per slot for reuse; multiplex when the server speaks HTTP/2. */
+	(void)curl_multi_setopt(up->multi, CURLMOPT_MAXCONNECTS, (long)cfg->refresh.concurrency);
+	(void)curl_multi_setopt(up->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	return up;
+}
+
+void upstream_free(struct upstream *up)
+{
+	if (up == NULL)
+		return;
+	if (up->multi) {
+		while (up->live != NULL) {
+			struct transfer *t = up->live;
+			up->live = t->next;
+			(void)curl_multi_remove_handle(up->multi, t->easy);
+			transfer_free(t);
+		}
+		(void)curl_multi_cleanup(up->multi);
+	}
+	free(up->ca_data);
+	free(up);
+}
+
+/* Body sink: keeps at most max bytes, then aborts the transfer (too_big). */
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t n = size * nmemb;
+	if (n > t->max - t->len) {
+		t->too_big = 1;
+		return 0;
+	}
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 1024;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		if (cap > t->max + 1)
+			cap = t->max + 1;
+		char *b = realloc(t->body, cap);
+		if (b == NULL)
+			return 0;
+		t->body = b;
+		t->cap = cap;
+	}
+	memcpy(t->body + t->len, data, n);
+	t->len += n;
+	t->body[t->len] = '\0';
+	return n;
+}
+
+/* If line is "Name: value", returns value trimmed (a copy), else NULL. */
+static char *header_value(const char *line, size_t n, const char *name)
+{
+	size_t nl = strlen(name);
+	if (n <= nl || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return NULL;
+	const char *v = line + nl + 1, *end = line + n;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	return strndup(v, (size_t)(end - v));
+}
+
+/* Header sink: keeps Set-Cookie (bounded count and length) and Retry-After. */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t n = size * nmemb;
+	/* A new status line (e.g. after 100 Continue) starts a new header block. */
+	if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+		for (size_t i = 0; i < t->nset; i++)
+			free(t->set_cookie[i]);
+		t->nset = 0;
+		free(t->retry_after);
+		t->retry_after = NULL;
+		return n;
+	}
+	if (n > MAX_SET_COOKIE_BYTES + 16)
+		return n;
+	char *v = header_value(data, n, "Set-Cookie");
+	if (v != NULL) {
+		if (t->nset < MAX_SET_COOKIES) {
+			if (t->set_cookie == NULL)
+				t->set_cookie = calloc(MAX_SET_COOKIES, sizeof(char *));
+			if (t->set_cookie != NULL) {
+				t->set_cookie[t->nset++] = v;
+				v = NULL;
+			}
+		}
+		free(v);
+		return n;
+	}
+	v = header_value(data, n, "Retry-After");
+	if (v != NULL) {
+		free(t->retry_after);
+		t->retry_after = v;
+	}
+	return n;
+}
+
+int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie)
+{
+	const struct config *cfg = up->cfg;
+	struct transfer *t = calloc(1, sizeof(*t));
+	char *hdr = NULL;
+	if (t == NULL)
+		goto fail;
+	t->owner = owner;
+	t->max = (size_t)cfg->upstream.max_response_bytes;
+	t->req_body = strdup(body);
+	t->easy = curl_easy_init();
+	if (t->req_body == NULL || t->easy == NULL)
+		goto fail;
+	t->headers = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	/* Small bodies need no 100-continue round trip. */
+	t->headers = t->headers ? curl_slist_append(t->headers, "Expect:") : NULL;
+	if (t->headers == NULL)
+		goto fail;
+	if (cookie != NULL && cookie[0] != '\0') {
+		if (asprintf(&hdr, "Cookie: %s", cookie) < 0) {
+			hdr = NULL;
+			goto fail;
+		}
+		struct curl_slist *h = curl_slist_append(t->headers, hdr);
+		if (h == NULL)
+			goto fail;
+		t->headers = h;
+	}
+	CURL *e = t->easy;
+	int bad = 0;
+	bad |= curl_easy_setopt(e, CURLOPT_URL, cfg->upstream.url) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req_body) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(t->req_body)) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->upstream.user_agent) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->upstream.timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->upstream.connect_timeout_ms) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	/* Verification is never turned off; these are libcurl's defaults, stated. */
+	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
+	if (up->ca_data != NULL)
+		bad |= curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &up->ca) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_WRITEDATA, t) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, t) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t) != CURLE_OK;
+	if (bad || curl_multi_add_handle(up->multi, e) != CURLM_OK)
+		goto fail;
+	free(hdr);
+	t->next = up->live;
+	if (up->live)
+		up->live->prev = t;
+	up->live = t;
+	up->in_flight++;
+	return 0;
+fail:
+	log_error("upstream", "cannot start a request (out of memory or bad option)");
+	free(hdr);
+	transfer_free(t);
+	return -1;
+}
+
+int upstream_in_flight(const struct upstream *up)
+{
+	return up->in_flight;
+}
+
+int upstream_wait(struct upstream *up, int timeout_ms)
+{
+	int running = 0;
+	CURLMcode mc = curl_multi_perform(up->multi, &running);
+	if (mc == CURLM_OK && up->in_flight > 0 && timeout_ms > 0)
+		mc = curl_multi_poll(up->multi, NULL, 0, timeout_ms, NULL);
+	if (mc == CURLM_OK)
+		mc = curl_multi_perform(up->multi, &running);
+	if (mc != CURLM_OK) {
+		log_error("upstream", "libcurl: %s", curl_multi_strerror(mc));
+		return -1;
+	}
+	return 0;
+}
+
+/* Transport failures worth another try: the server may answer next time. */
+static int transient_code(CURLcode c)
+{
+	switch (c) {
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+	case CURLE_SSL_CONNECT_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int upstream_next(struct upstream *up, struct upstream_done *out)
+{
+	int left = 0;
+	CURLMsg *m;
+	memset(out, 0, sizeof(*out));
+	while ((m = curl_multi_info_read(up->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		CURL *e = m->easy_handle;
+		CURLcode code = m->data.result;
+		struct transfer *t = NULL;
+		(void)curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&t);
+		(void)curl_multi_remove_handle(up->multi, e);
+		if (t->prev)
+			t->prev->next = t->next;
+		else
+			up->live = t->next;
+		if (t->next)
+			t->next->prev = t->prev;
+		up->in_flight--;
+		out->owner = t->owner;
+		(void)curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);
+		out->too_big = t->too_big;
+		if (code != CURLE_OK && !t->too_big) {
+			const char *msg = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+			out->transport_error = 1;
+			out->transient = transient_code(code);
+			log_escape(out->error, sizeof(out->error), msg, strlen(msg), 120);
+		}
+		/* Hand the buffers over: take, then NULL. */
+		out->body = t->body ? t->body : strdup("");
+		t->body = NULL;
+		out->len = t->len;
+		out->set_cookie = t->set_cookie;
+		out->nset = t->nset;
+		t->set_cookie = NULL;
+		t->nset = 0;
+		out->retry_after = t->retry_after;
+		t->retry_after = NULL;
+		transfer_free(t);
+		if (out->body == NULL) {
+			void *owner = out->owner;
+			upstream_done_clear(out);
+			out->owner = owner;
+			out->transport_error = 1;
+			snprintf(out->error, sizeof(out->error), "out of memory");
+		}
+		return 1;
+	}
+	return 0;
+}
