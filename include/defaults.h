@@ -108,6 +108,8 @@
 #define CONFIG_MAX_DEPTH 16
 /* A config value, after ${VAR} expansion, longer than this is rejected. */
 #define CONFIG_MAX_VALUE_BYTES 8192
+/* A config error echoes at most this many bytes of a (non-secret) value or key. */
+#define CONFIG_ECHO_MAX 64
 /* --email: user_email is varchar(255). */
 #define MAX_EMAIL_BYTES 255
 

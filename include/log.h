@@ -16,7 +16,10 @@ const char *log_level_name(enum log_level level);
 
 /*
  * Writes one event line to stderr if level passes the threshold.
- * ctx is a context prefix (a row id, a module name) or NULL; it is escaped.
+ * ctx is a context prefix (a row id, a module name) or NULL; it is escaped
+ * (log_escape, LOG_FIELD_MAX). NULL or "" leaves the context out. Control
+ * bytes in the message are escaped, so one event is always one line; a
+ * message longer than 2 KiB is cut and ends in "...".
  * The message must never contain a secret: pass tokens through log_redact().
  * Text:  2026-11-22T20:40:00.123Z warn [ctx] message
  * JSON:  {"ts":"...","level":"warn","ctx":"...","msg":"..."}

@@ -27,7 +27,9 @@ struct http_answer {
 	long status;
 	const char *body; /* NUL-terminated, len bytes; may hold NULs */
 	size_t len;
-	int too_big; /* body exceeded upstream.max_response_bytes */
+	/* body exceeded upstream.max_response_bytes; the reason says "over <len> bytes",
+	 * so len should be the bytes received (or the limit), not 0 */
+	int too_big;
 };
 
 /*
@@ -42,7 +44,9 @@ char *tokenupdate_request_body(const struct config *cfg, const char *token,
  * Classifies an answer per SPEC: transient statuses (408 429 500 502 503 504),
  * logout (2xx JSON object with non-null "logout"), refreshed (2xx JSON object
  * with "newToken" a non-empty printable-ASCII string of at most MAX_TOKEN_BYTES),
- * anything else failed (including too_big at any status, and 3xx).
+ * anything else failed (including too_big at any status, and 3xx). The body
+ * must be exactly one JSON value (trailing whitespace allowed; trailing data
+ * or an embedded NUL is failed). Reasons never quote the body or the token.
  * Fills *out (caller calls answer_clear). Returns 0, or -1 on OOM.
  */
 int tokenupdate_classify(const struct http_answer *in, struct answer *out)

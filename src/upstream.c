@@ -372,7 +372,8 @@ int upstream_next(struct upstream *up, struct upstream_done *out)
 		/* Hand the buffers over: take, then NULL. */
 		out->body = t->body ? t->body : strdup("");
 		t->body = NULL;
-		out->len = t->len;
+		/* A capped body is reported at the cap: what we kept is all we read. */
+		out->len = t->too_big ? t->max : t->len;
 		out->set_cookie = t->set_cookie;
 		out->nset = t->nset;
 		t->set_cookie = NULL;

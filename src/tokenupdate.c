@@ -1,0 +1,231 @@
+/* tokenupdate.c - the aimharder tokenUpdate protocol: request body for a row, classification of an answer. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "form.h"
+#include "tokenupdate.h"
+
+/* Static name of an answer kind for logs. */
+const char *answer_kind_name(enum answer_kind kind)
+{
+	switch (kind) {
+	case ANSWER_REFRESHED:
+		return "refreshed";
+	case ANSWER_LOGOUT:
+		return "logout";
+	case ANSWER_TRANSIENT:
+		return "transient";
+	case ANSWER_FAILED:
+		return "failed";
+	}
+	return "unknown";
+}
+
+/* See tokenupdate.h. A NULL token is sent as an empty field; a NULL cfg means no defaults. */
+char *tokenupdate_request_body(const struct config *cfg, const char *token,
+    const char *row_fingerprint)
+{
+	const char *fp = row_fingerprint;
+	char *body = NULL;
+
+	if (fp == NULL || fp[0] == '\0')
+		fp = cfg != NULL ? cfg->upstream.fingerprint : NULL;
+	if (form_append(&body, "token", token != NULL ? token : "") != 0)
+		return NULL;
+	if (fp != NULL && fp[0] != '\0' && form_append(&body, "fingerprint", fp) != 0)
+		return NULL;
+	for (size_t i = 0; cfg != NULL && i < cfg->upstream.nform; i++)
+		if (form_append(&body, cfg->upstream.form[i].name, cfg->upstream.form[i].value) != 0)
+			return NULL; /* form_append freed body */
+	return body;
+}
+
+/* 1 for the statuses SPEC calls transient. */
+static int status_transient(long status)
+{
+	switch (status) {
+	case 408:
+	case 429:
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 for the four whitespace bytes JSON allows between tokens. */
+static int is_json_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/*
+ * Parses exactly len bytes as one JSON value (strict; trailing JSON
+ * whitespace allowed, anything else after the value, a NUL included, is an
+ * error; nesting capped by json-c's default depth). Returns 0 and *out
+ * (NULL for JSON null; caller puts), or -1 with *why a static description.
+ */
+static int json_parse_exact(const char *s, size_t len, struct json_object **out, const char **why)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	enum json_tokener_error err;
+	int rc = -1;
+
+	*out = NULL;
+	if (len > INT_MAX) {
+		*why = "too large";
+		return -1;
+	}
+	tok = json_tokener_new();
+	if (tok == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, s, (int)len);
+	err = json_tokener_get_error(tok);
+	if (err == json_tokener_continue) {
+		/* All bytes eaten, value maybe unfinished ("12"): a NUL ends the input. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		err = json_tokener_get_error(tok);
+	} else if (err == json_tokener_success) {
+		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+			if (!is_json_ws(s[i])) {
+				*why = "trailing data after the JSON value";
+				json_object_put(obj);
+				goto out;
+			}
+		}
+	}
+	if (err != json_tokener_success) {
+		*why = json_tokener_error_desc(err);
+		json_object_put(obj);
+		goto out;
+	}
+	*out = obj;
+	rc = 0;
+out:
+	json_tokener_free(tok);
+	return rc;
+}
+
+static void answer_set(struct answer *out, enum answer_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets the kind and the one-line reason of *out. */
+static void answer_set(struct answer *out, enum answer_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	out->kind = kind;
+	va_start(ap, fmt);
+	(void)vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Checks a newToken value: a non-empty string of printable ASCII without
+ * spaces (0x21..0x7E), at most MAX_TOKEN_BYTES. Returns NULL when good, else
+ * the reason (into buf). Never quotes the value.
+ */
+static const char *token_problem(struct json_object *v, char *buf, size_t size)
+{
+	const unsigned char *s;
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_string))
+		return "newToken not a string";
+	s = (const unsigned char *)json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len == 0)
+		return "newToken empty";
+	if (len > MAX_TOKEN_BYTES) {
+		(void)snprintf(buf, size, "newToken too long (%zu bytes)", len);
+		return buf;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7E)
+			return "newToken invalid (non-printable)";
+	return NULL;
+}
+
+/* See tokenupdate.h. Returns -1 only on OOM (out is then FAILED, "out of memory"). */
+int tokenupdate_classify(const struct http_answer *in, struct answer *out)
+{
+	struct json_object *root = NULL, *v;
+	const char *why = "unknown error", *problem;
+	char buf[64];
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (in == NULL) {
+		answer_set(out, ANSWER_FAILED, "no answer");
+		return 0;
+	}
+	if (in->too_big) {
+		if (in->len > 0)
+			answer_set(out, ANSWER_FAILED, "response body over %zu bytes", in->len);
+		else
+			answer_set(out, ANSWER_FAILED, "response body over the size limit");
+		return 0;
+	}
+	if (status_transient(in->status)) {
+		answer_set(out, ANSWER_TRANSIENT, "HTTP %ld", in->status);
+		return 0;
+	}
+	if (in->status < 200 || in->status > 299) {
+		answer_set(out, ANSWER_FAILED, "HTTP %ld", in->status);
+		return 0;
+	}
+	if (in->body == NULL || json_parse_exact(in->body, in->len, &root, &why) != 0) {
+		answer_set(out, ANSWER_FAILED, "answer is not JSON (%s)",
+		    in->body == NULL ? "empty body" : why);
+		return 0;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		answer_set(out, ANSWER_FAILED, "answer is a JSON %s, not an object",
+		    json_type_to_name(json_object_get_type(root)));
+		goto out;
+	}
+	/* json-c stores JSON null as NULL: present-and-not-null is a logout, whatever the value. */
+	if (json_object_object_get_ex(root, "logout", &v) && v != NULL) {
+		answer_set(out, ANSWER_LOGOUT, "logout");
+		goto out;
+	}
+	if (!json_object_object_get_ex(root, "newToken", &v)) {
+		answer_set(out, ANSWER_FAILED, "answer has neither newToken nor logout");
+		goto out;
+	}
+	problem = token_problem(v, buf, sizeof buf);
+	if (problem != NULL) {
+		answer_set(out, ANSWER_FAILED, "%s", problem);
+		goto out;
+	}
+	out->new_token = strdup(json_object_get_string(v));
+	if (out->new_token == NULL) {
+		answer_set(out, ANSWER_FAILED, "out of memory");
+		rc = -1;
+		goto out;
+	}
+	answer_set(out, ANSWER_REFRESHED, "refreshed");
+out:
+	json_object_put(root);
+	return rc;
+}
+
+/* Frees new_token; a cleared answer (or NULL) is fine. */
+void answer_clear(struct answer *a)
+{
+	if (a == NULL)
+		return;
+	free(a->new_token);
+	a->new_token = NULL;
+}

@@ -1,0 +1,781 @@
+/* fakeup.c - fake aimharder tokenUpdate server for integration tests: answers by token prefix. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <microhttpd.h>
+
+/* Request bodies larger than this are answered 413. */
+#define MAX_BODY (1024 * 1024)
+/* Connections served at once; the refresher may run thousands in flight. */
+#define CONN_LIMIT 8192
+/* Stack per connection thread; handlers keep big buffers on the heap. */
+#define THREAD_STACK (256 * 1024)
+/* Distinct tokens remembered for flaky/flaky2/ratelimit; later ones answer ok. */
+#define SEEN_CAP 200000
+#define SEEN_BUCKETS 4096
+/* The huge answer is this big, well over the refresher's 64 KiB default cap. */
+#define HUGE_BYTES (200 * 1024)
+/* A waiting handler checks that its client is still there this often. */
+#define CLIENT_CHECK_US 250000
+/* The release file is looked for this often. */
+#define RELEASE_POLL_MS 10
+/* hang gives up after this long even if the server is not stopped. */
+#define HANG_MAX_MS (10L * 60 * 1000)
+#define DEFAULT_SLOW_MS 1500L
+/* Longest value of a --*-ms option (1 hour). */
+#define MAX_OPT_MS 3600000L
+
+struct seen {
+	struct seen *next;
+	unsigned count;
+	char token[];
+};
+
+/* Per-request state, freed by request_done(). */
+struct req {
+	char *body;
+	size_t len;
+	bool too_big;
+};
+
+static struct {
+	FILE *log;
+	const char *control;
+	long latency_ms, jitter_ms, slow_ms;
+	pthread_mutex_t log_mu, seen_mu;
+	struct seen *seen[SEEN_BUCKETS];
+	size_t seen_n;
+	/* Waiting handlers sleep on wait_cv (CLOCK_MONOTONIC); it is broadcast when the server
+	 * stops and when the release file appears. */
+	pthread_mutex_t wait_mu;
+	pthread_cond_t wait_cv;
+	atomic_bool stop, released;
+	atomic_long requests, in_flight, peak;
+} g = {
+	.slow_ms = DEFAULT_SLOW_MS,
+	.log_mu = PTHREAD_MUTEX_INITIALIZER,
+	.seen_mu = PTHREAD_MUTEX_INITIALIZER,
+	.wait_mu = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* Prints a message and exits 2. */
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("fakeup: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/* Returns CLOCK_MONOTONIC in microseconds. */
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Returns a uniformly random number in [0, n]; n >= 0. */
+static long
+rand_upto(long n)
+{
+	uint64_t r = 0;
+
+	if (n <= 0)
+		return 0;
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		r = (uint64_t)now_us();
+	return (long)(r % ((uint64_t)n + 1));
+}
+
+/* Fills out[0..2n] with n random bytes as lowercase hex, NUL-terminated. */
+static void
+rand_hex(char *out, size_t n)
+{
+	unsigned char b[64];
+	size_t i;
+
+	if (n > sizeof(b))
+		n = sizeof(b);
+	if (getrandom(b, n, 0) != (ssize_t)n)
+		for (i = 0; i < n; i++)
+			b[i] = (unsigned char)rand_upto(255);
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", b[i]);
+	out[2 * n] = '\0';
+}
+
+/* Returns true when the client of conn closed its end (or conn is NULL: never). */
+static bool
+client_gone(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct pollfd p;
+
+	if (conn == NULL ||
+	    (ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
+		return false;
+	p.fd = ci->connect_fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+/* Wakes every waiting handler, with released set to r (the server stops: r unchanged). */
+static void
+wake_all(bool stop, bool r)
+{
+	pthread_mutex_lock(&g.wait_mu);
+	if (stop)
+		atomic_store(&g.stop, true);
+	else
+		atomic_store(&g.released, r);
+	pthread_cond_broadcast(&g.wait_cv);
+	pthread_mutex_unlock(&g.wait_mu);
+}
+
+/* Thread: looks for the release file (arg, owned) every RELEASE_POLL_MS until the server stops;
+ * wakes the waiters when it appears. One poller instead of one per held request, so thousands
+ * of held requests cost nothing while they wait. */
+static void *
+release_watch(void *arg)
+{
+	char *path = arg;
+
+	while (!atomic_load(&g.stop)) {
+		bool r = access(path, F_OK) == 0;
+		struct timespec ts = { 0, RELEASE_POLL_MS * 1000000L };
+
+		if (r != atomic_load(&g.released))
+			wake_all(false, r);
+		nanosleep(&ts, NULL);
+	}
+	free(path);
+	return NULL;
+}
+
+/* Waits ms milliseconds (ms < 0: without limit) or, with for_release, until the release file
+ * exists. Returns true when the wait ended that way, false when the server stops or the client
+ * of conn hangs up first (a real server would stop working for it too). */
+static bool
+await(struct MHD_Connection *conn, long ms, bool for_release)
+{
+	int64_t deadline = ms >= 0 ? now_us() + (int64_t)ms * 1000 : INT64_MAX;
+	bool done = false;
+
+	pthread_mutex_lock(&g.wait_mu);
+	while (!atomic_load(&g.stop)) {
+		int64_t now = now_us(), until;
+		struct timespec ts;
+		bool gone;
+
+		if (for_release ? atomic_load(&g.released) : now >= deadline) {
+			done = true;
+			break;
+		}
+		until = deadline - now < CLIENT_CHECK_US ? deadline : now + CLIENT_CHECK_US;
+		/* The cond clock is CLOCK_MONOTONIC, the clock now_us() reads. */
+		ts.tv_sec = (time_t)(until / 1000000);
+		ts.tv_nsec = (long)(until % 1000000) * 1000;
+		(void)pthread_cond_timedwait(&g.wait_cv, &g.wait_mu, &ts);
+		pthread_mutex_unlock(&g.wait_mu);
+		gone = client_gone(conn);
+		pthread_mutex_lock(&g.wait_mu);
+		if (gone)
+			break;
+	}
+	pthread_mutex_unlock(&g.wait_mu);
+	return done;
+}
+
+/* Writes s[0..len) to f as a JSON string literal; invalid UTF-8 bytes become U+FFFD. */
+static void
+json_str(FILE *f, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	fputc('"', f);
+	while (p < end) {
+		unsigned char c = *p;
+		size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+		    (c & 0xf8) == 0xf0 ? 4 : 0;
+		size_t i;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else if (n == 1)
+			fputc(c, f);
+		else {
+			for (i = 1; n > 1 && i < n; i++)
+				if (p + i >= end || (p[i] & 0xc0) != 0x80)
+					n = 0;
+			if (n < 2 || (c == 0xc0 || c == 0xc1) || c > 0xf4) {
+				fputs("\\ufffd", f);
+				n = 1;
+			} else
+				fwrite(p, 1, n, f);
+			p += n;
+			continue;
+		}
+		p++;
+	}
+	fputc('"', f);
+}
+
+/* Writes an optional string to f as JSON (NULL writes ""). */
+static void
+json_opt(FILE *f, const char *s)
+{
+	json_str(f, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Returns the value of hex digit c, or -1. */
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes application/x-www-form-urlencoded s[0..len) into a new string; caller frees. */
+static char *
+form_decode(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+	size_t i;
+
+	if (out == NULL)
+		die("out of memory");
+	for (i = 0; i < len; i++) {
+		int hi, lo;
+
+		if (s[i] == '+')
+			*o++ = ' ';
+		else if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
+		    (lo = hexval(s[i + 2])) >= 0) {
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Returns the decoded value of field name in form body[0..len), or NULL; caller frees. */
+static char *
+form_get(const char *body, size_t len, const char *name)
+{
+	const char *p = body, *end = body + len;
+	size_t nlen = strlen(name);
+
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+		const char *ke = eq ? eq : pe;
+		char *key = form_decode(p, (size_t)(ke - p));
+		bool hit = strlen(key) == nlen && memcmp(key, name, nlen) == 0;
+
+		free(key);
+		if (hit)
+			return eq ? form_decode(eq + 1, (size_t)(pe - eq - 1)) : form_decode("", 0);
+		p = pe + 1;
+	}
+	return NULL;
+}
+
+/* Counts one more sighting of token; returns how many times it was seen before. */
+static unsigned
+seen_bump(const char *token)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *c;
+	struct seen *s;
+	unsigned before = UINT_MAX;
+	size_t b;
+
+	for (c = token; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	b = (size_t)(h % SEEN_BUCKETS);
+	pthread_mutex_lock(&g.seen_mu);
+	for (s = g.seen[b]; s; s = s->next)
+		if (strcmp(s->token, token) == 0)
+			break;
+	if (s == NULL && g.seen_n < SEEN_CAP &&
+	    (s = calloc(1, sizeof(*s) + strlen(token) + 1)) != NULL) {
+		strcpy(s->token, token);
+		s->next = g.seen[b];
+		g.seen[b] = s;
+		g.seen_n++;
+	}
+	if (s != NULL)
+		before = s->count++;
+	pthread_mutex_unlock(&g.seen_mu);
+	return before;
+}
+
+/* Forgets every token seen; the caller holds seen_mu or is the only thread left. */
+static void
+seen_clear(void)
+{
+	size_t b;
+
+	for (b = 0; b < SEEN_BUCKETS; b++) {
+		while (g.seen[b]) {
+			struct seen *next = g.seen[b]->next;
+
+			free(g.seen[b]);
+			g.seen[b] = next;
+		}
+	}
+	g.seen_n = 0;
+}
+
+/* Queues an answer with a malloc'd body (taken: freed by MHD) and optional headers
+ * given as name, value pairs ending with NULL. Returns the MHD result. */
+static enum MHD_Result
+answer(struct MHD_Connection *conn, unsigned status, const char *ctype, char *body, ...)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	const char *name;
+	va_list ap;
+
+	resp = MHD_create_response_from_buffer_with_free_callback(strlen(body), body, free);
+	if (resp == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	if (ctype != NULL)
+		(void)MHD_add_response_header(resp, "Content-Type", ctype);
+	va_start(ap, body);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		(void)MHD_add_response_header(resp, name, va_arg(ap, const char *));
+	va_end(ap);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Returns a new malloc'd string built like printf; exits on out of memory. */
+static char *
+fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *
+fmt(const char *f, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		die("out of memory");
+	va_end(ap);
+	return s;
+}
+
+/* Answers 200 with a fresh ok- token and the AWS load-balancer cookies. */
+static enum MHD_Result
+answer_ok(struct MHD_Connection *conn)
+{
+	char tok[33], alb[41], cors[41];
+	char *c1, *c2;
+	enum MHD_Result ret;
+
+	rand_hex(tok, 16);
+	rand_hex(alb, 20);
+	rand_hex(cors, 20);
+	c1 = fmt("AWSALB=%s; Expires=Tue, 01 Dec 2099 00:00:00 GMT; Path=/", alb);
+	c2 = fmt("AWSALBCORS=%s; Expires=Tue, 01 Dec 2099 00:00:00 GMT; Path=/; "
+	    "SameSite=None; Secure", cors);
+	ret = answer(conn, 200, "application/json", fmt("{\"newToken\":\"ok-%s\"}", tok),
+	    "Set-Cookie", c1, "Set-Cookie", c2,
+	    "Set-Cookie", "PHPSESSID=fake-not-captured; Path=/", (const char *)NULL);
+	free(c1);
+	free(c2);
+	return ret;
+}
+
+/* Answers the huge body: a valid token padded to HUGE_BYTES. */
+static enum MHD_Result
+answer_huge(struct MHD_Connection *conn)
+{
+	char tok[33];
+	char *body = malloc(HUGE_BYTES + 1);
+	int head;
+
+	if (body == NULL)
+		die("out of memory");
+	rand_hex(tok, 16);
+	head = snprintf(body, HUGE_BYTES, "{\"newToken\":\"ok-%s\",\"pad\":\"", tok);
+	memset(body + head, 'x', (size_t)(HUGE_BYTES - head - 2));
+	memcpy(body + HUGE_BYTES - 2, "\"}", 3);
+	return answer(conn, 200, "application/json", body, (const char *)NULL);
+}
+
+/* Chooses and queues the answer for a token; returns the HTTP status (0: none sent)
+ * through *status and the MHD result. */
+static enum MHD_Result
+respond_token(struct MHD_Connection *conn, const char *token, unsigned *status)
+{
+	size_t plen = strcspn(token, "-");
+	char prefix[32] = "";
+
+#define IS(p) (strcmp(prefix, (p)) == 0)
+	if (plen < sizeof(prefix))
+		memcpy(prefix, token, plen), prefix[plen] = '\0';
+	*status = 200;
+	if (IS("logout"))
+		return answer(conn, 200, "application/json", fmt("{\"logout\":1}"), (const char *)NULL);
+	if (IS("logoutnull")) {
+		char tok[33];
+
+		rand_hex(tok, 16);
+		return answer(conn, 200, "application/json",
+		    fmt("{\"logout\":null,\"newToken\":\"ok-%s\"}", tok), (const char *)NULL);
+	}
+	if ((IS("flaky") && seen_bump(token) < 1) || (IS("flaky2") && seen_bump(token) < 2))
+		return answer(conn, *status = 503, "application/json",
+		    fmt("{\"error\":\"unavailable\"}"), (const char *)NULL);
+	if (IS("down"))
+		return answer(conn, *status = 500, "application/json",
+		    fmt("{\"error\":\"down\"}"), (const char *)NULL);
+	if (IS("reset")) {
+		*status = 0;
+		return MHD_NO;
+	}
+	if (IS("ratelimit") && seen_bump(token) < 1)
+		return answer(conn, *status = 429, "application/json",
+		    fmt("{\"error\":\"slow down\"}"), "Retry-After", "1", (const char *)NULL);
+	if (IS("bad"))
+		return answer(conn, *status = 400, "application/json", fmt("{\"error\":\"bad\"}"),
+		    (const char *)NULL);
+	if (IS("redirect"))
+		return answer(conn, *status = 302, "text/html", fmt("moved"),
+		    "Location", "/elsewhere", (const char *)NULL);
+	if (IS("nonjson"))
+		return answer(conn, 200, "text/html", fmt("<html>oops</html>"), (const char *)NULL);
+	if (IS("empty"))
+		return answer(conn, 200, "application/json", fmt("{}"), (const char *)NULL);
+	if (IS("badtoken"))
+		return answer(conn, 200, "application/json", fmt("{\"newToken\":\"has space\"}"),
+		    (const char *)NULL);
+	if (IS("huge"))
+		return answer_huge(conn);
+	if (IS("hang")) {
+		(void)await(conn, HANG_MAX_MS, false);
+		*status = 0;
+		return MHD_NO;
+	}
+	if ((IS("slow") && !await(conn, g.slow_ms, false)) || (IS("hold") && !await(conn, -1, true))) {
+		*status = 0; /* the server is stopping or the client left */
+		return MHD_NO;
+	}
+#undef IS
+	return answer_ok(conn);
+}
+
+/* Handles one complete tokenUpdate POST: logs it, waits the latency, answers, logs the answer. */
+static enum MHD_Result
+handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
+{
+	const char *cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
+	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	char *token = form_get(r->body ? r->body : "", r->len, "token");
+	char *fp = form_get(r->body ? r->body : "", r->len, "fingerprint");
+	long in, peak;
+	unsigned status = 0;
+	enum MHD_Result ret;
+
+	atomic_fetch_add(&g.requests, 1);
+	in = atomic_fetch_add(&g.in_flight, 1) + 1;
+	peak = atomic_load(&g.peak);
+	while (in > peak && !atomic_compare_exchange_weak(&g.peak, &peak, in))
+		;
+	pthread_mutex_lock(&g.log_mu);
+	fprintf(g.log, "{\"ev\":\"req\",\"t_us\":%" PRId64 ",\"path\":", now_us());
+	json_opt(g.log, url);
+	fputs(",\"token\":", g.log);
+	json_opt(g.log, token);
+	fputs(",\"fingerprint\":", g.log);
+	json_opt(g.log, fp);
+	fputs(",\"form\":", g.log);
+	json_str(g.log, r->body ? r->body : "", r->len);
+	fputs(",\"cookie\":", g.log);
+	json_opt(g.log, cookie);
+	fputs(",\"ua\":", g.log);
+	json_opt(g.log, ua);
+	fputs(",\"ct\":", g.log);
+	json_opt(g.log, ct);
+	fprintf(g.log, ",\"in_flight\":%ld}\n", in);
+	fflush(g.log);
+	pthread_mutex_unlock(&g.log_mu);
+
+	if (r->too_big) {
+		status = 413;
+		ret = answer(conn, 413, "application/json", fmt("{\"error\":\"too big\"}"),
+		    (const char *)NULL);
+	} else if (!await(conn, g.latency_ms + rand_upto(g.jitter_ms), false))
+		ret = MHD_NO;
+	else
+		ret = respond_token(conn, token ? token : "", &status);
+	atomic_fetch_sub(&g.in_flight, 1);
+
+	pthread_mutex_lock(&g.log_mu);
+	fprintf(g.log, "{\"ev\":\"resp\",\"t_us\":%" PRId64 ",\"token\":", now_us());
+	json_opt(g.log, token);
+	fprintf(g.log, ",\"status\":%u}\n", ret == MHD_YES ? status : 0);
+	fflush(g.log);
+	pthread_mutex_unlock(&g.log_mu);
+	free(token);
+	free(fp);
+	return ret;
+}
+
+/* MHD access handler: collects the body, then routes GET /stats, POST /reset-stats,
+ * and every other POST to the tokenUpdate fake. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **req_cls)
+{
+	struct req *r = *req_cls;
+
+	(void)cls;
+	(void)version;
+	if (r == NULL) {
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			return MHD_NO;
+		*req_cls = r;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (!r->too_big && r->len + *upload_size <= MAX_BODY) {
+			char *nb = realloc(r->body, r->len + *upload_size + 1);
+
+			if (nb == NULL)
+				return MHD_NO;
+			r->body = nb;
+			memcpy(r->body + r->len, upload, *upload_size);
+			r->len += *upload_size;
+			r->body[r->len] = '\0';
+		} else
+			r->too_big = true;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/stats") == 0)
+		return answer(conn, 200, "application/json",
+		    fmt("{\"requests\":%ld,\"peak_in_flight\":%ld,\"in_flight\":%ld}",
+			atomic_load(&g.requests), atomic_load(&g.peak), atomic_load(&g.in_flight)),
+		    (const char *)NULL);
+	if (strcmp(method, "POST") == 0 && strcmp(url, "/reset-stats") == 0) {
+		pthread_mutex_lock(&g.seen_mu);
+		seen_clear();
+		pthread_mutex_unlock(&g.seen_mu);
+		atomic_store(&g.requests, 0);
+		/* Handlers still running stay counted, so in_flight never goes negative. */
+		atomic_store(&g.peak, atomic_load(&g.in_flight));
+		return answer(conn, 200, "application/json", fmt("{\"reset\":true}"),
+		    (const char *)NULL);
+	}
+	if (strcmp(method, "POST") == 0)
+		return handle_token_update(conn, url, r);
+	return answer(conn, 404, "application/json", fmt("{\"error\":\"not found\"}"),
+	    (const char *)NULL);
+}
+
+/* MHD completion callback: frees the per-request state. */
+static void
+on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (r != NULL) {
+		free(r->body);
+		free(r);
+		*req_cls = NULL;
+	}
+}
+
+/* Parses a non-negative millisecond option value or dies. */
+static long
+parse_ms(const char *opt, const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > MAX_OPT_MS)
+		die("%s: want 0..%ld, got '%s'", opt, MAX_OPT_MS, s);
+	return v;
+}
+
+/* Writes the port to path atomically (tmp file then rename); dies on failure. */
+static void
+write_port(const char *path, unsigned port)
+{
+	char *tmp = fmt("%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+
+	if (f == NULL)
+		die("%s: %s", tmp, strerror(errno));
+	fprintf(f, "%u\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		die("%s: %s", path, strerror(errno));
+	free(tmp);
+}
+
+/* Raises the open-file limit to its hard maximum so thousands of connections fit. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Starts the HTTP daemon on 127.0.0.1, ephemeral port; dies on failure. Caller stops it. */
+static struct MHD_Daemon *
+daemon_start(void)
+{
+	struct sockaddr_in sin;
+	struct MHD_Daemon *d;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = 0; /* ephemeral: the port file tells the tests which */
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* One thread per connection: handlers may block (latency, slow, hold, hang).
+	 * poll() instead of select() so descriptors above FD_SETSIZE work. */
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0U,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096U,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		die("cannot start the HTTP daemon on 127.0.0.1");
+	return d;
+}
+
+/* Parses options, serves until SIGTERM or SIGINT, exits 0 (2 on bad usage or start-up failure). */
+int
+main(int argc, char **argv)
+{
+	const char *port_file = NULL, *log_path = NULL;
+	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
+	pthread_condattr_t ca;
+	pthread_t watcher;
+	bool watching = false;
+	sigset_t sigs;
+	int i, sig;
+
+	for (i = 1; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (v == NULL)
+			die("usage: fakeup --port-file FILE --log FILE [--latency-ms N] "
+			    "[--jitter-ms N] [--control DIR] [--slow-ms N]");
+		if (strcmp(a, "--port-file") == 0)
+			port_file = v;
+		else if (strcmp(a, "--log") == 0)
+			log_path = v;
+		else if (strcmp(a, "--control") == 0)
+			g.control = v;
+		else if (strcmp(a, "--latency-ms") == 0)
+			g.latency_ms = parse_ms(a, v);
+		else if (strcmp(a, "--jitter-ms") == 0)
+			g.jitter_ms = parse_ms(a, v);
+		else if (strcmp(a, "--slow-ms") == 0)
+			g.slow_ms = parse_ms(a, v);
+		else
+			die("unknown option '%s'", a);
+	}
+	if (port_file == NULL || log_path == NULL)
+		die("--port-file and --log are required");
+	if ((g.log = fopen(log_path, "a")) == NULL)
+		die("%s: %s", log_path, strerror(errno));
+	raise_nofile();
+	if (pthread_condattr_init(&ca) != 0 ||
+	    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&g.wait_cv, &ca) != 0)
+		die("cannot set up a condition variable");
+	(void)pthread_condattr_destroy(&ca);
+
+	/* Every thread inherits this mask; only sigwait() below sees the signals. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Without --control, hold is never released (it waits until the client or server leaves). */
+	if (g.control != NULL) {
+		if (pthread_create(&watcher, NULL, release_watch, fmt("%s/release", g.control)) != 0)
+			die("cannot start the release watcher");
+		watching = true;
+	}
+	d = daemon_start();
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	if (info == NULL || info->port == 0)
+		die("cannot read the bound port");
+	write_port(port_file, info->port);
+
+	while (sigwait(&sigs, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
+		;
+	wake_all(true, false);
+	MHD_stop_daemon(d);
+	if (watching)
+		(void)pthread_join(watcher, NULL);
+	(void)pthread_cond_destroy(&g.wait_cv);
+	seen_clear();
+	if (fclose(g.log) != 0)
+		die("%s: %s", log_path, strerror(errno));
+	return 0;
+}

@@ -1,0 +1,358 @@
+# shellcheck shell=bash
+# lib.sh - integration test helpers: a private PostgreSQL, the fake upstream, and checks.
+#
+# Source it from bash (tests/integration/run.sh does). Everything it starts lives under one
+# temp dir and is stopped, and the dir removed, on every exit path (EXIT, INT, TERM).
+# Set KEEP_TMP=1 to keep the temp dir (logs) for debugging; processes are stopped regardless.
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$REPO_ROOT/build}
+REFRESHER_BIN=${REFRESHER_BIN:-$BUILD_DIR/refresher}
+FAKEUP_BIN=${FAKEUP_BIN:-$BUILD_DIR/fakeup}
+# Default bound of wait_for, in seconds.
+WAIT_TIMEOUT=${WAIT_TIMEOUT:-10}
+export REPO_ROOT BUILD_DIR REFRESHER_BIN FAKEUP_BIN
+
+TEST_TMP=""     # the temp dir holding everything below
+PG_BINDIR=""    # initdb, pg_ctl, pg_dump of one PostgreSQL version
+PG_DATA=""      # data directory
+PG_RUN_AS=""    # unprivileged user running PostgreSQL when we are root, else empty
+FAKE_PID=""     # pid of build/fakeup while it runs
+FAKE_PORT=""
+TESTS_PASSED=0
+TESTS_FAILED=0
+_LIB_TRAPPED=""
+
+# --- plumbing -------------------------------------------------------------------------------
+
+# Records a failure with the message, prints the final count line and exits 1 (cleanup runs
+# through the EXIT trap). For set-up errors that make further checks pointless.
+die() {
+	_fail "lib.sh: $*"
+	finish
+	exit 1
+}
+
+# Stops the fake and PostgreSQL, removes the temp dir; safe to call any number of times.
+_lib_cleanup() {
+	fake_stop
+	if [[ -n "$PG_DATA" && -f "$PG_DATA/postmaster.pid" ]]; then
+		_pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m immediate -w -s stop >/dev/null 2>&1
+	fi
+	if [[ -n "$TEST_TMP" && -d "$TEST_TMP" ]]; then
+		if [[ -n "${KEEP_TMP:-}" ]]; then
+			echo "lib.sh: kept $TEST_TMP" >&2
+		else
+			rm -rf -- "$TEST_TMP"
+		fi
+	fi
+	TEST_TMP=""
+	PG_DATA=""
+}
+
+# Installs the cleanup traps once.
+_lib_trap() {
+	[[ -n "$_LIB_TRAPPED" ]] && return 0
+	_LIB_TRAPPED=1
+	trap _lib_cleanup EXIT
+	trap '_lib_cleanup; exit 130' INT
+	trap '_lib_cleanup; exit 143' TERM
+}
+
+# Creates the temp dir (once) and installs the traps. Sets TEST_TMP.
+_lib_tmp() {
+	_lib_trap
+	[[ -n "$TEST_TMP" ]] && return 0
+	TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/refresher-it.XXXXXX") || die "mktemp failed"
+	chmod 755 "$TEST_TMP"
+}
+
+# Runs a command as the PostgreSQL user (root: an unprivileged one), from TEST_TMP.
+_pg_as() {
+	if [[ -z "$PG_RUN_AS" ]]; then
+		(cd "$TEST_TMP" && "$@")
+	elif command -v runuser >/dev/null 2>&1; then
+		(cd "$TEST_TMP" && runuser -u "$PG_RUN_AS" -- "$@")
+	else
+		# shellcheck disable=SC2016 # $0 and $@ are for the inner sh
+		(cd "$TEST_TMP" && su -s /bin/sh "$PG_RUN_AS" -c 'exec "$0" "$@"' -- "$@")
+	fi
+}
+
+# Prints the directory holding initdb: pg_config's bindir, else the newest installed version.
+_pg_find_bindir() {
+	local dir
+	if command -v pg_config >/dev/null 2>&1; then
+		dir=$(pg_config --bindir 2>/dev/null)
+		if [[ -x "$dir/initdb" ]]; then
+			echo "$dir"
+			return 0
+		fi
+	fi
+	dir=$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null |
+		sort -V | tail -n 1)
+	if [[ -n "$dir" && -x "$dir/initdb" ]]; then
+		echo "$dir"
+		return 0
+	fi
+	return 1
+}
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+# Starts a private PostgreSQL (unix socket in the temp dir, no TCP, scram-sha-256 with a random
+# password), creates refresher_test, and exports PGHOST PGPORT PGUSER PGDATABASE PGPASSWORD
+# TEST_DB_PASSWORD DATABASE_URL. Dies on failure.
+pg_start() {
+	local pwfile sockenc
+	_lib_tmp
+	PG_BINDIR=$(_pg_find_bindir) || die "no PostgreSQL server binaries (initdb) found; run make deps"
+	if ((EUID == 0)); then
+		if id postgres >/dev/null 2>&1; then PG_RUN_AS=postgres; else PG_RUN_AS=nobody; fi
+		chown -R "$PG_RUN_AS:" "$TEST_TMP" || die "cannot chown $TEST_TMP to $PG_RUN_AS"
+		_pg_as test -w "$TEST_TMP" ||
+			die "$PG_RUN_AS cannot write $TEST_TMP; set TMPDIR to a dir it can reach"
+	fi
+	PG_DATA=$TEST_TMP/pgdata
+	unset PGHOSTADDR PGSERVICE PGSERVICEFILE PGOPTIONS PGSSLMODE PGPASSFILE PGCONNECT_TIMEOUT
+	export PGHOST=$TEST_TMP
+	export PGPORT=$((20000 + RANDOM % 40000))
+	export PGUSER=refresher
+	export PGDATABASE=refresher_test
+	PGPASSWORD=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+	export PGPASSWORD TEST_DB_PASSWORD=$PGPASSWORD
+
+	pwfile=$TEST_TMP/pwfile
+	(umask 077 && printf '%s\n' "$PGPASSWORD" >"$pwfile")
+	[[ -n "$PG_RUN_AS" ]] && chown "$PG_RUN_AS:" "$pwfile"
+	if ! _pg_as "$PG_BINDIR/initdb" -D "$PG_DATA" -U "$PGUSER" --pwfile="$pwfile" \
+		--auth=scram-sha-256 --encoding=UTF8 --locale=C --no-sync >"$TEST_TMP/initdb.log" 2>&1; then
+		cat "$TEST_TMP/initdb.log" >&2
+		die "initdb failed"
+	fi
+	rm -f "$pwfile"
+	cat >>"$PG_DATA/postgresql.conf" <<-EOF
+		# refresher integration tests: private, fast, disposable
+		listen_addresses = ''
+		unix_socket_directories = '$TEST_TMP'
+		port = $PGPORT
+		fsync = off
+		synchronous_commit = off
+		full_page_writes = off
+		max_connections = 200
+	EOF
+	_pg_ctl_start || die "PostgreSQL did not start"
+	psql -X -q -d postgres -v ON_ERROR_STOP=1 -c "CREATE DATABASE refresher_test" ||
+		die "cannot create database refresher_test"
+	sockenc=$(jq -rn --arg s "$TEST_TMP" '$s|@uri')
+	export DATABASE_URL="postgresql://$PGUSER:$PGPASSWORD@/refresher_test?host=$sockenc&port=$PGPORT"
+}
+
+# Starts the server of PG_DATA and waits until it accepts connections; prints its log on failure.
+_pg_ctl_start() {
+	if ! _pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -l "$TEST_TMP/postgres.log" -w -t 60 -s \
+		start >/dev/null; then
+		tail -n 30 "$TEST_TMP/postgres.log" >&2
+		return 1
+	fi
+}
+
+# Stops PostgreSQL with MODE (fast by default; smart, fast, immediate). Returns pg_ctl's status.
+pg_stop() {
+	_pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m "${1:-fast}" -w -s stop
+}
+
+# Fast shutdown, then start again on the same socket and port. Returns non-zero on failure.
+pg_restart() {
+	pg_stop fast && _pg_ctl_start
+}
+
+# Runs SQL through psql (unaligned, tuples only, stops at the first error) and prints the result.
+q() {
+	PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -c "$*"
+}
+
+# Applies sql/*.sql in file-name order. Returns non-zero at the first file that fails.
+migrate() {
+	local f
+	for f in "$REPO_ROOT"/sql/*.sql; do
+		psql -X -q -v ON_ERROR_STOP=1 -f "$f" || {
+			echo "migrate: $f failed" >&2
+			return 1
+		}
+	done
+}
+
+# Drops auth_sessions and applies the migrations again: a fresh schema for the next test file.
+reset_db() {
+	q "DROP TABLE IF EXISTS auth_sessions CASCADE" && migrate
+}
+
+# Inserts one due row (created_at an hour ago) and prints its id. FINGERPRINT omitted: NULL.
+# Usage: seed_row TOKEN [EMAIL] [COOKIES_JSON] [FINGERPRINT]
+seed_row() {
+	local fp_sql="NULL"
+	[[ -n "${4+set}" ]] && fp_sql=":'fp'"
+	PGOPTIONS="-c client_min_messages=warning" \
+		psql -X -q -At -v ON_ERROR_STOP=1 -v token="$1" -v email="${2:-user@example.com}" \
+		-v cookies="${3:-[]}" -v fp="${4:-}" <<-EOF
+		INSERT INTO auth_sessions (user_email, aimharder_token, aimharder_cookies, fingerprint,
+		                           created_at, updated_at)
+		VALUES (:'email', :'token', (:'cookies')::jsonb, $fp_sql,
+		        now() - interval '1 hour', now() - interval '1 hour')
+		RETURNING id;
+	EOF
+}
+
+# --- fake upstream --------------------------------------------------------------------------
+
+# Starts build/fakeup with extra ARGS (e.g. --latency-ms 50), a fresh log and control dir; waits
+# (at most ~10 s) for its port file. Exports FAKE_URL FAKE_LOG FAKE_CONTROL FAKE_PORT.
+fake_start() {
+	local port_file i
+	_lib_tmp
+	fake_stop
+	[[ -x "$FAKEUP_BIN" ]] || die "$FAKEUP_BIN missing; run make build/fakeup"
+	port_file=$TEST_TMP/fake.port
+	export FAKE_LOG=$TEST_TMP/fake.log
+	export FAKE_CONTROL=$TEST_TMP/fake-control
+	rm -f "$port_file"
+	: >"$FAKE_LOG"
+	mkdir -p "$FAKE_CONTROL"
+	rm -f "$FAKE_CONTROL/release"
+	"$FAKEUP_BIN" --port-file "$port_file" --log "$FAKE_LOG" --control "$FAKE_CONTROL" "$@" \
+		</dev/null >/dev/null 2>>"$TEST_TMP/fake.stderr" &
+	FAKE_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		[[ -s "$port_file" ]] && break
+		if ! kill -0 "$FAKE_PID" 2>/dev/null; then
+			wait "$FAKE_PID" 2>/dev/null
+			FAKE_PID=""
+			cat "$TEST_TMP/fake.stderr" >&2
+			die "fakeup exited at start"
+		fi
+		sleep 0.05
+	done
+	[[ -s "$port_file" ]] || die "fakeup wrote no port file within 10 s"
+	FAKE_PORT=$(<"$port_file")
+	export FAKE_PORT FAKE_URL="http://127.0.0.1:$FAKE_PORT/api/tokenUpdate"
+}
+
+# Stops the fake (SIGTERM, then SIGKILL after ~5 s) and reaps it. Returns 0 when none runs.
+fake_stop() {
+	local i
+	[[ -n "$FAKE_PID" ]] || return 0
+	kill -TERM "$FAKE_PID" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$FAKE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+	FAKE_PID=""
+	return 0
+}
+
+# Prints the fake's counters: {"requests":N,"peak_in_flight":N,"in_flight":N}.
+fake_stats() {
+	curl -s --max-time 5 "http://127.0.0.1:$FAKE_PORT/stats"
+}
+
+# Zeroes the fake's counters and forgets the tokens it has seen (flaky, ratelimit...).
+fake_reset_stats() {
+	curl -s --max-time 5 -X POST "http://127.0.0.1:$FAKE_PORT/reset-stats" >/dev/null
+}
+
+# Lets every `hold` request of the fake answer.
+fake_release() {
+	touch "$FAKE_CONTROL/release"
+}
+
+# Prints how many requests the fake logged, all or those whose token is PREFIX or PREFIX-...
+fake_count_requests() {
+	jq -Rn --arg p "${1:-}" '[inputs | fromjson? | select(.ev == "req")
+		| select($p == "" or .token == $p or (.token | startswith($p + "-")))] | length' \
+		"$FAKE_LOG"
+}
+
+# --- checks ---------------------------------------------------------------------------------
+
+# Records a pass and prints "ok - DESC".
+_pass() {
+	TESTS_PASSED=$((TESTS_PASSED + 1))
+	echo "ok - $1"
+}
+
+# Records a failure and prints "FAIL - DESC" and the context lines given after it.
+_fail() {
+	local line
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+	echo "FAIL - $1"
+	shift
+	for line in "$@"; do
+		printf '#   %s\n' "$line"
+	done
+}
+
+# check DESC CMD...: passes when CMD exits 0; on failure shows the command, status and output.
+check() {
+	local desc=$1 out rc
+	shift
+	out=$(mktemp "${TMPDIR:-/tmp}/refresher-check.XXXXXX")
+	"$@" >"$out" 2>&1
+	rc=$?
+	if ((rc == 0)); then
+		_pass "$desc"
+	else
+		_fail "$desc" "command: $*" "exit status: $rc"
+		tail -n 20 "$out" | sed 's/^/#   | /'
+	fi
+	rm -f "$out"
+	return "$rc"
+}
+
+# check_eq DESC EXPECTED ACTUAL: passes when the two strings are equal; multi-line values that
+# differ are shown as a diff.
+check_eq() {
+	if [[ "$2" == "$3" ]]; then
+		_pass "$1"
+	elif [[ "$2$3" == *$'\n'* ]]; then
+		_fail "$1" "expected (-) and actual (+) differ:"
+		diff -u <(printf '%s\n' "$2") <(printf '%s\n' "$3") | tail -n +3 | head -n 40 |
+			sed 's/^/#   | /'
+		return 1
+	else
+		_fail "$1" "expected: $2" "actual:   $3"
+		return 1
+	fi
+}
+
+# check_match DESC REGEX ACTUAL: passes when ACTUAL matches the extended REGEX.
+check_match() {
+	if [[ "$3" =~ $2 ]]; then
+		_pass "$1"
+	else
+		_fail "$1" "expected to match: $2" "actual: $3"
+		return 1
+	fi
+}
+
+# wait_for CMD...: runs CMD every 50 ms until it succeeds; after WAIT_TIMEOUT seconds (default
+# 10) records a failure and returns 1.
+wait_for() {
+	local deadline=$((SECONDS + WAIT_TIMEOUT))
+	while ! "$@" >/dev/null 2>&1; do
+		if ((SECONDS > deadline)); then
+			_fail "timed out after ${WAIT_TIMEOUT}s waiting for: $*"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Prints "N passed, N failed"; returns 1 when any check failed.
+finish() {
+	echo "$TESTS_PASSED passed, $TESTS_FAILED failed"
+	((TESTS_FAILED == 0))
+}

@@ -1,0 +1,202 @@
+# shellcheck shell=bash
+# t_01_fakeup.sh - self-test of the fake upstream (build/fakeup), so later tests can trust it.
+# Sourced by run.sh (lib.sh loaded). Talks to the fake with curl only.
+# shellcheck disable=SC2317 # the f_* helpers are called through check and wait_for
+
+F_DIR=$TEST_TMP/t01
+mkdir -p "$F_DIR"
+
+# POSTs a tokenUpdate for token $1 like the refresher would. Writes the body to $F_DIR/body and
+# the headers to $F_DIR/headers, the seconds it took to $F_DIR/time; prints the HTTP status (000
+# when there was none) and returns curl's exit status. Extra curl arguments follow the token.
+f_post() {
+	local token=$1
+	shift
+	curl -s -o "$F_DIR/body" -D "$F_DIR/headers" -w '%{http_code}%{stderr}%{time_total}' \
+		--max-time 10 2>"$F_DIR/time" \
+		-A 'refresher-test/1.0' -H 'Cookie: AWSALB=old; PHPSESSID=p1' \
+		--data-urlencode "token=$token" --data-urlencode 'fingerprint=fp 1+x' \
+		--data 'ciclo=1' "$@" "$FAKE_URL"
+}
+
+# Prints the value of header $1 (first one, CR stripped) from the last f_post.
+f_header() {
+	grep -i "^$1:" "$F_DIR/headers" | head -n 1 | cut -d' ' -f2- | tr -d '\r'
+}
+
+# Prints the newToken of the last body when it is ok-<32 hex>, else fails.
+f_new_token_ok() {
+	jq -er '.newToken | select(test("^ok-[0-9a-f]{32}$"))' "$F_DIR/body"
+}
+
+# Prints the value of the fake's /stats field $1.
+f_stat() {
+	fake_stats | jq -r ".$1"
+}
+
+# Succeeds when the fake's in_flight equals $1.
+f_in_flight_is() {
+	[[ "$(f_stat in_flight)" == "$1" ]]
+}
+
+# Succeeds when the log holds a resp line for token $1 with status $2.
+f_logged_resp() {
+	jq -Rne --arg t "$1" --argjson s "$2" \
+		'[inputs | fromjson? | select(.ev == "resp" and .token == $t and .status == $s)] | length > 0' \
+		"$FAKE_LOG" >/dev/null
+}
+
+# Prints field $2 of the req log line for token $1.
+f_logged_req() {
+	jq -Rnr --arg t "$1" --arg f "$2" \
+		'[inputs | fromjson? | select(.ev == "req" and .token == $t)][0][$f]' "$FAKE_LOG"
+}
+
+fake_start --slow-ms 300
+
+# ok
+check_eq "ok: status 200" 200 "$(f_post ok-1)"
+check "ok: newToken is ok-<32 hex>" f_new_token_ok
+check_eq "ok: JSON content type" "application/json" "$(f_header Content-Type)"
+check_match "ok: Set-Cookie AWSALB with Expires and Path" \
+	'^AWSALB=[0-9a-f]+; Expires=Tue, 01 Dec 2099 00:00:00 GMT; Path=/$' \
+	"$(grep -i '^Set-Cookie: AWSALB=' "$F_DIR/headers" | cut -d' ' -f2- | tr -d '\r')"
+check_match "ok: Set-Cookie AWSALBCORS with SameSite=None; Secure" \
+	'^AWSALBCORS=[0-9a-f]+; Expires=Tue, 01 Dec 2099 00:00:00 GMT; Path=/; SameSite=None; Secure$' \
+	"$(grep -i '^Set-Cookie: AWSALBCORS=' "$F_DIR/headers" | cut -d' ' -f2- | tr -d '\r')"
+check_eq "ok: Set-Cookie PHPSESSID (not to be captured)" "PHPSESSID=fake-not-captured; Path=/" \
+	"$(grep -i '^Set-Cookie: PHPSESSID=' "$F_DIR/headers" | cut -d' ' -f2- | tr -d '\r')"
+check_eq "ok: three Set-Cookie headers" 3 "$(grep -ci '^Set-Cookie:' "$F_DIR/headers")"
+tok1=$(jq -r .newToken "$F_DIR/body")
+f_post ok-1 >/dev/null
+check "ok: every answer has a new token" test "$tok1" != "$(jq -r .newToken "$F_DIR/body")"
+check_eq "ok: token without a dash" 200 "$(f_post ok)"
+check "ok: token without a dash gets ok-<hex>" f_new_token_ok
+
+# the request as logged
+check_eq "log: token decoded" "ok-1" "$(f_logged_req ok-1 token)"
+check_eq "log: fingerprint decoded" "fp 1+x" "$(f_logged_req ok-1 fingerprint)"
+check_eq "log: raw form" "token=ok-1&fingerprint=fp+1%2Bx&ciclo=1" "$(f_logged_req ok-1 form)"
+check_eq "log: Cookie header" "AWSALB=old; PHPSESSID=p1" "$(f_logged_req ok-1 cookie)"
+check_eq "log: User-Agent" "refresher-test/1.0" "$(f_logged_req ok-1 ua)"
+check_eq "log: Content-Type" "application/x-www-form-urlencoded" "$(f_logged_req ok-1 ct)"
+check_eq "log: in_flight counted the request" 1 "$(f_logged_req ok-1 in_flight)"
+check_match "log: monotonic t_us" '^[0-9]+$' "$(f_logged_req ok-1 t_us)"
+check "log: resp line with status 200" f_logged_resp ok-1 200
+check_eq "log: no Cookie header logs empty" "" \
+	"$(curl -s -o /dev/null --data 'token=nocookie-1' "$FAKE_URL"; f_logged_req nocookie-1 cookie)"
+check "log: every line is JSON" jq -e . "$FAKE_LOG"
+
+# logout answers
+check_eq "logout: status 200" 200 "$(f_post logout-1)"
+check_eq "logout: body" '{"logout":1}' "$(cat "$F_DIR/body")"
+check_eq "logoutnull: status 200" 200 "$(f_post logoutnull-1)"
+check_eq "logoutnull: logout is null" "null" "$(jq -c '.logout' "$F_DIR/body")"
+check "logoutnull: has a newToken" f_new_token_ok
+
+# transient answers
+check_eq "flaky: first 503" 503 "$(f_post flaky-1)"
+check_eq "flaky: then 200" 200 "$(f_post flaky-1)"
+check "flaky: then an ok token" f_new_token_ok
+check_eq "flaky: another token starts at 503 again" 503 "$(f_post flaky-2)"
+check_eq "flaky2: first 503" 503 "$(f_post flaky2-1)"
+check_eq "flaky2: second 503" 503 "$(f_post flaky2-1)"
+check_eq "flaky2: third 200" 200 "$(f_post flaky2-1)"
+check_eq "down: 500" 500 "$(f_post down-1)"
+check_eq "down: still 500" 500 "$(f_post down-1)"
+check_eq "ratelimit: first 429" 429 "$(f_post ratelimit-1)"
+check_eq "ratelimit: Retry-After: 1" 1 "$(f_header Retry-After)"
+check_eq "ratelimit: then 200" 200 "$(f_post ratelimit-1)"
+f_post reset-1 >/dev/null
+check_eq "reset: connection closed without an answer (curl 52)" 52 "$?"
+f_post reset-1 >/dev/null
+check_eq "reset: every time" 52 "$?"
+check "reset: logged with status 0" f_logged_resp reset-1 0
+
+# failures
+check_eq "bad: 400" 400 "$(f_post bad-1)"
+check_eq "bad: body" '{"error":"bad"}' "$(cat "$F_DIR/body")"
+check_eq "redirect: 302, not followed" 302 "$(f_post redirect-1)"
+check_eq "redirect: Location" "/elsewhere" "$(f_header Location)"
+check_eq "nonjson: 200" 200 "$(f_post nonjson-1)"
+check_eq "nonjson: body" "<html>oops</html>" "$(cat "$F_DIR/body")"
+check_eq "empty: 200" 200 "$(f_post empty-1)"
+check_eq "empty: body" "{}" "$(cat "$F_DIR/body")"
+check_eq "badtoken: 200" 200 "$(f_post badtoken-1)"
+check_eq "badtoken: newToken with a space" "has space" "$(jq -r .newToken "$F_DIR/body")"
+check_eq "huge: 200" 200 "$(f_post huge-1)"
+check_eq "huge: 200 KiB body" 204800 "$(wc -c <"$F_DIR/body" | tr -d ' ')"
+check "huge: valid JSON with an ok token" f_new_token_ok
+check_eq "other prefix: answered like ok" 200 "$(f_post whatever-1)"
+check "other prefix: ok token" f_new_token_ok
+
+# slow, hang, hold
+check_eq "slow: 200" 200 "$(f_post slow-1)"
+check "slow: waits --slow-ms (300 ms)" awk -v t="$(cat "$F_DIR/time")" 'BEGIN { exit !(t >= 0.29) }'
+f_post hang-1 --max-time 0.5 >/dev/null
+check_eq "hang: no answer before the client gives up (curl 28)" 28 "$?"
+check "hang: the handler ends when its client leaves" wait_for f_in_flight_is 0
+check "hang: logged with status 0" f_logged_resp hang-1 0
+
+f_post hold-1 --max-time 20 >"$F_DIR/hold.status" &
+hold_pid=$!
+wait_for f_in_flight_is 1
+check "hold: still waiting while not released" kill -0 "$hold_pid"
+check_eq "hold: logged as arrived" "hold-1" "$(f_logged_req hold-1 token)"
+fake_release
+wait "$hold_pid"
+check_eq "hold: answers once released" 200 "$(cat "$F_DIR/hold.status")"
+check_eq "hold: in_flight back to 0" 0 "$(f_stat in_flight)"
+
+# stats
+check_eq "stats: requests counts every POST" "$(fake_count_requests)" "$(f_stat requests)"
+check_eq "fake_count_requests: by prefix" 3 "$(fake_count_requests flaky)"
+check_eq "fake_count_requests: prefix is exact (flaky2 apart)" 3 "$(fake_count_requests flaky2)"
+check_eq "fake_count_requests: full token" 2 "$(fake_count_requests ok-1)"
+check "stats: reset-stats answers" fake_reset_stats
+check_eq "stats: reset zeroes requests" 0 "$(f_stat requests)"
+check_eq "stats: reset zeroes peak" 0 "$(f_stat peak_in_flight)"
+check_eq "stats: reset forgets tokens seen (flaky 503 again)" 503 "$(f_post flaky-1)"
+check_eq "stats: unknown GET is 404" 404 \
+	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$FAKE_PORT/nope")"
+head -c 1100000 /dev/zero | tr '\0' 'a' >"$F_DIR/big"
+check_eq "body over 1 MiB: 413" 413 \
+	"$(curl -s -o /dev/null -w '%{http_code}' --data-binary "@$F_DIR/big" "$FAKE_URL")"
+
+# concurrency: many requests held at once, then released together
+fake_reset_stats
+rm -f "$FAKE_CONTROL/release"
+f_pids=()
+for i in $(seq 1 50); do
+	curl -s -o /dev/null --max-time 20 --data "token=hold-c$i" "$FAKE_URL" &
+	f_pids+=($!)
+done
+wait_for f_in_flight_is 50
+check_eq "concurrency: 50 held at once" 50 "$(f_stat in_flight)"
+fake_release
+wait "${f_pids[@]}"
+check_eq "concurrency: peak_in_flight 50" 50 "$(f_stat peak_in_flight)"
+check_eq "concurrency: all answered 200" 50 \
+	"$(jq -Rn '[inputs | fromjson? | select(.ev == "resp" and (.token | startswith("hold-c"))
+		and .status == 200)] | length' "$FAKE_LOG")"
+
+# latency
+fake_start --latency-ms 200
+check_eq "latency: 200" 200 "$(f_post ok-lat)"
+check "latency: --latency-ms 200 delays the answer" awk -v t="$(cat "$F_DIR/time")" 'BEGIN { exit !(t >= 0.19) }'
+check_eq "latency: a restarted fake starts a fresh log" 1 "$(fake_count_requests)"
+
+# shutdown with requests in flight
+f_post hang-2 --max-time 20 >/dev/null &
+hang_pid=$!
+wait_for f_in_flight_is 1
+stop_start=$SECONDS
+fake_pid=$FAKE_PID
+fake_stop
+check "shutdown: SIGTERM stops the fake with a request hanging (< 3 s)" test $((SECONDS - stop_start)) -lt 3
+wait "$hang_pid"
+check_match "shutdown: the hanging client sees the connection close (curl 52/56)" '^5[26]$' "$?"
+check "shutdown: the fakeup process is gone" bash -c "! kill -0 $fake_pid"
+
+unset -f f_post f_header f_new_token_ok f_stat f_in_flight_is f_logged_resp f_logged_req
+unset F_DIR tok1 hold_pid f_pids hang_pid stop_start fake_pid i

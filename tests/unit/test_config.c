@@ -1,0 +1,975 @@
+/* test_config.c - tables of YAML documents and the config or exact errors they give. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "defaults.h"
+#include "suites.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define NAME "t.yaml"
+/* Two lines that make a document valid; keys after it start on line 3. */
+#define DB "database:\n  url: postgres://h/db\n"
+/* What a literal secret looks like in these tests: it must never show. */
+#define SECRET "s3cr3t-pw"
+
+/* Every test starts from the same environment (fork mode or not). */
+static void env_setup(void)
+{
+	(void)setenv("RT_SET", "value", 1);
+	(void)setenv("RT_EMPTY", "", 1);
+	(void)setenv("RT_SECRET_URL", "postgres://u:" SECRET "@h/db", 1);
+	(void)setenv("RT_INJECT", "${RT_SET}", 1);
+	(void)setenv("RT_BAD_URL", "ftp://" SECRET, 1);
+	(void)unsetenv("RT_UNSET");
+	(void)unsetenv("DATABASE_URL");
+	(void)unsetenv("REFRESHER_UPSTREAM_URL");
+	(void)unsetenv("AIMHARDER_FINGERPRINT");
+	(void)unsetenv("OAUTH_CLIENT_ID");
+	(void)unsetenv("OAUTH_CLIENT_SECRET");
+	(void)unsetenv("REFRESHER_WEBHOOK_URL");
+}
+
+static void env_teardown(void)
+{
+	(void)unsetenv("RT_SET");
+	(void)unsetenv("RT_EMPTY");
+	(void)unsetenv("RT_SECRET_URL");
+	(void)unsetenv("RT_INJECT");
+	(void)unsetenv("RT_BAD_URL");
+	(void)unsetenv("DATABASE_URL");
+	(void)unsetenv("REFRESHER_UPSTREAM_URL");
+}
+
+/* Loads yaml; returns the config or NULL with the errors in *errs. */
+static struct config *load(const char *yaml, struct errlist *errs)
+{
+	struct config *cfg = NULL;
+
+	if (config_load_string(NAME, yaml, strlen(yaml), &cfg, errs) != 0) {
+		ck_assert_ptr_null(cfg);
+		ck_assert_uint_gt(errs->n, 0);
+		return NULL;
+	}
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_uint_eq(errs->n, 0);
+	return cfg;
+}
+
+static void dump_errors(const struct errlist *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "  got: %s\n", errs->msgs[i]);
+}
+
+/* ---- config_expand_env ---- */
+
+static const struct {
+	const char *in;
+	const char *want; /* NULL: fails */
+	const char *err;
+} expand_cases[] = {
+	{ "", "", NULL },
+	{ "plain text", "plain text", NULL },
+	{ "${RT_SET}", "value", NULL },
+	{ "a${RT_SET}b", "avalueb", NULL },
+	{ "${RT_SET}${RT_SET}", "valuevalue", NULL },
+	{ "${RT_EMPTY}", "", NULL },
+	{ "${RT_UNSET:-dflt}", "dflt", NULL },
+	{ "${RT_EMPTY:-dflt}", "dflt", NULL },
+	{ "${RT_SET:-dflt}", "value", NULL },
+	{ "${RT_UNSET:-}", "", NULL },
+	{ "${RT_UNSET:-a:-b c}", "a:-b c", NULL },
+	{ "${RT_UNSET:-$}", "$", NULL },
+	{ "$$", "$", NULL },
+	{ "$$$$", "$$", NULL },
+	{ "$${RT_SET}", "${RT_SET}", NULL },
+	{ "$$$${RT_SET}", "$${RT_SET}", NULL },
+	{ "$$${RT_SET}", "$value", NULL },
+	{ "$", "$", NULL },
+	{ "a$b", "a$b", NULL },
+	{ "pa$$word", "pa$word", NULL },
+	{ "pa$word$", "pa$word$", NULL },
+	{ "{RT_SET}", "{RT_SET}", NULL },
+	{ "${RT_INJECT}", "${RT_SET}", NULL }, /* values are not expanded again */
+	{ "${RT_UNSET}", NULL, "${RT_UNSET} is not set" },
+	{ "x ${RT_UNSET} y", NULL, "${RT_UNSET} is not set" },
+	{ "${RT_SET}${RT_UNSET}", NULL, "${RT_UNSET} is not set" },
+	{ "${", NULL, "unterminated ${" },
+	{ "${RT_SET", NULL, "unterminated ${" },
+	{ "${RT_UNSET:-abc", NULL, "unterminated ${" },
+	{ "abc ${RT_SET", NULL, "unterminated ${" },
+	{ "${}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+	{ "${1A}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+	{ "${A-B}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+	{ "${A B}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+	{ "${RT_SET:?x}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+	{ "${RT_SET:+x}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+	{ "${:-x}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+	{ "${RT_UNSET:-${RT_SET}}", NULL, "nested ${ in a ${VAR:-default} is not supported" },
+	{ "${${RT_SET}}", NULL, "bad variable reference (use ${VAR} or ${VAR:-default})" },
+};
+
+START_TEST(test_expand_env)
+{
+	char err[256] = "untouched";
+	char *got = config_expand_env(expand_cases[_i].in, err, sizeof err);
+
+	if (expand_cases[_i].want != NULL) {
+		ck_assert_msg(got != NULL, "'%s' failed: %s", expand_cases[_i].in, err);
+		ck_assert_str_eq(got, expand_cases[_i].want);
+	} else {
+		ck_assert_msg(got == NULL, "'%s' gave '%s'", expand_cases[_i].in, got);
+		ck_assert_str_eq(err, expand_cases[_i].err);
+	}
+	free(got);
+}
+END_TEST
+
+START_TEST(test_expand_env_limits)
+{
+	char err[128];
+	char *big = malloc(CONFIG_MAX_VALUE_BYTES + 2);
+	char *got;
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, 'x', CONFIG_MAX_VALUE_BYTES);
+	big[CONFIG_MAX_VALUE_BYTES] = '\0';
+	got = config_expand_env(big, err, sizeof err);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_uint_eq(strlen(got), CONFIG_MAX_VALUE_BYTES);
+	free(got);
+	/* One byte more, coming from the environment. */
+	big[CONFIG_MAX_VALUE_BYTES] = 'x';
+	big[CONFIG_MAX_VALUE_BYTES + 1] = '\0';
+	ck_assert_int_eq(setenv("RT_HUGE", big, 1), 0);
+	got = config_expand_env("${RT_HUGE}", err, sizeof err);
+	ck_assert_ptr_null(got);
+	ck_assert_str_eq(err, "longer than 8192 bytes after ${VAR} expansion");
+	(void)unsetenv("RT_HUGE");
+	/* A tiny or absent error buffer is never overrun. */
+	ck_assert_ptr_null(config_expand_env("${RT_UNSET}", err, 4));
+	ck_assert_str_eq(err, "${R");
+	ck_assert_ptr_null(config_expand_env("${RT_UNSET}", NULL, 0));
+	free(big);
+}
+END_TEST
+
+/* ---- config_edit_distance ---- */
+
+static const struct {
+	const char *a, *b;
+	size_t want;
+} distance_cases[] = {
+	{ "", "", 0 },
+	{ "abc", "", 3 },
+	{ "", "abc", 3 },
+	{ "same", "same", 0 },
+	{ "kitten", "sitting", 3 },
+	{ "concurency", "concurrency", 1 },
+	{ "flaw", "lawn", 2 },
+	{ "tabel", "table", 2 },
+	{ "Level", "level", 1 },
+};
+
+START_TEST(test_edit_distance)
+{
+	ck_assert_uint_eq(config_edit_distance(distance_cases[_i].a, distance_cases[_i].b),
+	    distance_cases[_i].want);
+	ck_assert_uint_eq(config_edit_distance(distance_cases[_i].b, distance_cases[_i].a),
+	    distance_cases[_i].want);
+}
+END_TEST
+
+/* ---- defaults ---- */
+
+static void assert_defaults(const struct config *c)
+{
+	ck_assert_str_eq(c->database.table, "auth_sessions");
+	ck_assert_str_eq(c->database.columns.id, "id");
+	ck_assert_str_eq(c->database.columns.email, "user_email");
+	ck_assert_str_eq(c->database.columns.token, "aimharder_token");
+	ck_assert_str_eq(c->database.columns.cookies, "aimharder_cookies");
+	ck_assert_str_eq(c->database.columns.fingerprint, "fingerprint");
+	ck_assert_str_eq(c->database.columns.access_token, "");
+	ck_assert_str_eq(c->database.columns.expires_at, "");
+	ck_assert_int_eq(c->upstream.profile, PROFILE_AIMHARDER);
+	ck_assert_str_eq(c->upstream.url, "https://aimharder.com/api/tokenUpdate");
+	ck_assert_str_eq(c->upstream.fingerprint, "");
+	ck_assert_uint_eq(c->upstream.nform, 1);
+	ck_assert_str_eq(c->upstream.form[0].name, "ciclo");
+	ck_assert_str_eq(c->upstream.form[0].value, "1");
+	ck_assert_uint_eq(c->upstream.ncapture, 2);
+	ck_assert_str_eq(c->upstream.capture_cookies[0], "AWSALB");
+	ck_assert_str_eq(c->upstream.capture_cookies[1], "AWSALBCORS");
+	ck_assert_str_eq(c->upstream.user_agent, "Mozilla/5.0 (X11; Linux x86_64)");
+	ck_assert_int_eq(c->upstream.timeout_ms, 15000);
+	ck_assert_int_eq(c->upstream.connect_timeout_ms, 5000);
+	ck_assert_int_eq(c->upstream.max_response_bytes, 65536);
+	ck_assert_str_eq(c->upstream.ca_file, "");
+	ck_assert_str_eq(c->upstream.client_id, "");
+	ck_assert_str_eq(c->upstream.client_secret, "");
+	ck_assert_int_eq(c->upstream.client_auth, CLIENT_AUTH_BASIC);
+	ck_assert_int_eq(c->refresh.stale_after_ms, 15 * 60 * 1000);
+	ck_assert_int_eq(c->refresh.concurrency, 32);
+	ck_assert_int_eq(c->refresh.batch_size, 256);
+	ck_assert_int_eq(c->refresh.lease_ms, 10 * 60 * 1000);
+	ck_assert_int_eq(c->refresh.max_runtime_ms, 14 * 60 * 1000);
+	ck_assert_int_eq(c->refresh.on_logout, ON_LOGOUT_DELETE);
+	ck_assert_int_eq(c->refresh.ahead_ms, 5 * 60 * 1000);
+	ck_assert(c->refresh.max_rate == 0.0);
+	ck_assert_int_eq(c->retry.attempts, 4);
+	ck_assert_int_eq(c->retry.base_delay_ms, 500);
+	ck_assert_int_eq(c->retry.max_delay_ms, 30000);
+	ck_assert(c->retry.budget == 0.2);
+	ck_assert_int_eq(c->breaker.window, 50);
+	ck_assert_int_eq(c->log.format, LOG_FORMAT_TEXT);
+	ck_assert_int_eq(c->log.level, LOG_LEVEL_INFO);
+	ck_assert_str_eq(c->metrics.textfile, "");
+	ck_assert_str_eq(c->notify.webhook_url, "");
+}
+
+START_TEST(test_config_new_defaults)
+{
+	struct config *c = config_new();
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->database.url, "");
+	assert_defaults(c);
+	config_free(c);
+	config_free(NULL);
+}
+END_TEST
+
+/* A document with only database.url keeps every other default. */
+START_TEST(test_minimal_document)
+{
+	struct errlist errs = { 0 };
+	struct config *c = load(DB, &errs);
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->path, NAME);
+	ck_assert_str_eq(c->database.url, "postgres://h/db");
+	assert_defaults(c);
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
+
+/* Every key of SPEC's Config block, none at its default. */
+static const char full_yaml[] =
+    "database:\n"
+    "  url: ${RT_SECRET_URL}\n"
+    "  table: app.sessions\n"
+    "  columns: { id: sid, email: mail, token: refresh_token, cookies: \"\",\n"
+    "             fingerprint: \"\", access_token: access_tok, expires_at: exp_at }\n"
+    "upstream:\n"
+    "  profile: oauth2\n"
+    "  url: https://idp.example/oauth/token\n"
+    "  fingerprint: fp-${RT_SET}\n"
+    "  form: { scope: \"openid offline\", audience: api }\n"
+    "  capture_cookies: [SID, \"__Host-x\"]\n"
+    "  user_agent: \"refresher/1 (+ops)\"\n"
+    "  timeout: 20s\n"
+    "  connect_timeout: 2s500ms\n"
+    "  max_response_bytes: 1024\n"
+    "  ca_file: /etc/ca.pem\n"
+    "  client_id: my-client\n"
+    "  client_secret: ${RT_SET}\n"
+    "  client_auth: form\n"
+    "refresh:\n"
+    "  stale_after: 0\n"
+    "  concurrency: 4096\n"
+    "  batch_size: 1\n"
+    "  lease: 1h30m\n"
+    "  max_runtime: 0\n"
+    "  on_logout: keep\n"
+    "  ahead: 10m\n"
+    "  max_rate: 12.5\n"
+    "retry:\n"
+    "  attempts: 100\n"
+    "  base_delay: 0\n"
+    "  max_delay: 1m\n"
+    "  budget: 0.5\n"
+    "breaker:\n"
+    "  window: 0\n"
+    "log:\n"
+    "  format: json\n"
+    "  level: debug\n"
+    "metrics:\n"
+    "  textfile: /var/lib/node_exporter/refresher.prom\n"
+    "notify:\n"
+    "  webhook_url: https://hooks.example/T/B/X\n";
+
+START_TEST(test_full_document)
+{
+	struct errlist errs = { 0 };
+	struct config *c = load(full_yaml, &errs);
+
+	if (c == NULL)
+		dump_errors(&errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->database.url, "postgres://u:" SECRET "@h/db");
+	ck_assert_str_eq(c->database.table, "app.sessions");
+	ck_assert_str_eq(c->database.columns.id, "sid");
+	ck_assert_str_eq(c->database.columns.email, "mail");
+	ck_assert_str_eq(c->database.columns.token, "refresh_token");
+	ck_assert_str_eq(c->database.columns.cookies, "");
+	ck_assert_str_eq(c->database.columns.fingerprint, "");
+	ck_assert_str_eq(c->database.columns.access_token, "access_tok");
+	ck_assert_str_eq(c->database.columns.expires_at, "exp_at");
+	ck_assert_int_eq(c->upstream.profile, PROFILE_OAUTH2);
+	ck_assert_str_eq(c->upstream.url, "https://idp.example/oauth/token");
+	ck_assert_str_eq(c->upstream.fingerprint, "fp-value");
+	ck_assert_uint_eq(c->upstream.nform, 2);
+	ck_assert_str_eq(c->upstream.form[0].name, "scope");
+	ck_assert_str_eq(c->upstream.form[0].value, "openid offline");
+	ck_assert_str_eq(c->upstream.form[1].name, "audience");
+	ck_assert_str_eq(c->upstream.form[1].value, "api");
+	ck_assert_uint_eq(c->upstream.ncapture, 2);
+	ck_assert_str_eq(c->upstream.capture_cookies[0], "SID");
+	ck_assert_str_eq(c->upstream.capture_cookies[1], "__Host-x");
+	ck_assert_str_eq(c->upstream.user_agent, "refresher/1 (+ops)");
+	ck_assert_int_eq(c->upstream.timeout_ms, 20000);
+	ck_assert_int_eq(c->upstream.connect_timeout_ms, 2500);
+	ck_assert_int_eq(c->upstream.max_response_bytes, 1024);
+	ck_assert_str_eq(c->upstream.ca_file, "/etc/ca.pem");
+	ck_assert_str_eq(c->upstream.client_id, "my-client");
+	ck_assert_str_eq(c->upstream.client_secret, "value");
+	ck_assert_int_eq(c->upstream.client_auth, CLIENT_AUTH_FORM);
+	ck_assert_int_eq(c->refresh.stale_after_ms, 0);
+	ck_assert_int_eq(c->refresh.concurrency, 4096);
+	ck_assert_int_eq(c->refresh.batch_size, 1);
+	ck_assert_int_eq(c->refresh.lease_ms, 5400000);
+	ck_assert_int_eq(c->refresh.max_runtime_ms, 0);
+	ck_assert_int_eq(c->refresh.on_logout, ON_LOGOUT_KEEP);
+	ck_assert_int_eq(c->refresh.ahead_ms, 600000);
+	ck_assert(c->refresh.max_rate == 12.5);
+	ck_assert_int_eq(c->retry.attempts, 100);
+	ck_assert_int_eq(c->retry.base_delay_ms, 0);
+	ck_assert_int_eq(c->retry.max_delay_ms, 60000);
+	ck_assert(c->retry.budget == 0.5);
+	ck_assert_int_eq(c->breaker.window, 0);
+	ck_assert_int_eq(c->log.format, LOG_FORMAT_JSON);
+	ck_assert_int_eq(c->log.level, LOG_LEVEL_DEBUG);
+	ck_assert_str_eq(c->metrics.textfile, "/var/lib/node_exporter/refresher.prom");
+	ck_assert_str_eq(c->notify.webhook_url, "https://hooks.example/T/B/X");
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
+
+/* ---- documents that load: one key, one expected field value ---- */
+
+enum field {
+	F_PROFILE, F_CLIENT_AUTH, F_ON_LOGOUT, F_LOG_FORMAT, F_LOG_LEVEL, F_NFORM, F_NCAPTURE,
+	F_URL, F_UPSTREAM_URL, F_FINGERPRINT, F_CA_FILE, F_COOKIES_COL, F_FP_COL, F_CONCURRENCY,
+	F_STALE_AFTER, F_BUDGET_X10, F_TABLE,
+};
+
+static const struct {
+	const char *yaml;
+	enum field field;
+	long want;         /* for numeric fields */
+	const char *swant; /* for string fields */
+} ok_cases[] = {
+	{ DB "upstream:\n  profile: aimharder\n", F_PROFILE, PROFILE_AIMHARDER, NULL },
+	{ DB "upstream:\n  profile: oauth2\n", F_PROFILE, PROFILE_OAUTH2, NULL },
+	{ DB "upstream:\n  client_auth: basic\n", F_CLIENT_AUTH, CLIENT_AUTH_BASIC, NULL },
+	{ DB "upstream:\n  client_auth: form\n", F_CLIENT_AUTH, CLIENT_AUTH_FORM, NULL },
+	{ DB "refresh:\n  on_logout: delete\n", F_ON_LOGOUT, ON_LOGOUT_DELETE, NULL },
+	{ DB "refresh:\n  on_logout: keep\n", F_ON_LOGOUT, ON_LOGOUT_KEEP, NULL },
+	{ DB "log:\n  format: text\n", F_LOG_FORMAT, LOG_FORMAT_TEXT, NULL },
+	{ DB "log:\n  format: json\n", F_LOG_FORMAT, LOG_FORMAT_JSON, NULL },
+	{ DB "log:\n  level: debug\n", F_LOG_LEVEL, LOG_LEVEL_DEBUG, NULL },
+	{ DB "log:\n  level: info\n", F_LOG_LEVEL, LOG_LEVEL_INFO, NULL },
+	{ DB "log:\n  level: warn\n", F_LOG_LEVEL, LOG_LEVEL_WARN, NULL },
+	{ DB "log:\n  level: error\n", F_LOG_LEVEL, LOG_LEVEL_ERROR, NULL },
+	{ DB "log:\n  level: \"${RT_UNSET:-warn}\"\n", F_LOG_LEVEL, LOG_LEVEL_WARN, NULL },
+	/* oauth2 drops aimharder's form and cookie/fingerprint columns unless given. */
+	{ DB "upstream:\n  profile: oauth2\n", F_NFORM, 0, NULL },
+	{ DB "upstream:\n  form: {scope: x}\n  profile: oauth2\n", F_NFORM, 1, NULL },
+	{ DB "upstream:\n  profile: oauth2\n", F_COOKIES_COL, 0, "" },
+	{ DB "upstream:\n  profile: oauth2\n", F_FP_COL, 0, "" },
+	{ "upstream:\n  profile: oauth2\n" DB "  columns:\n    cookies: c\n", F_COOKIES_COL, 0, "c" },
+	{ DB "upstream:\n  form: {}\n", F_NFORM, 0, NULL },
+	{ DB "upstream:\n  form:\n", F_NFORM, 0, NULL },
+	{ DB "upstream:\n  form: {a: \"1\", b: ~, c: \"\"}\n", F_NFORM, 3, NULL },
+	{ DB "upstream:\n  capture_cookies: []\n", F_NCAPTURE, 0, NULL },
+	{ DB "upstream:\n  capture_cookies: [a, b, c]\n", F_NCAPTURE, 3, NULL },
+	/* Null sections and values. */
+	{ DB "metrics:\nnotify: ~\nlog: {}\n", F_LOG_LEVEL, LOG_LEVEL_INFO, NULL },
+	{ DB "upstream:\n  ca_file: ~\n", F_CA_FILE, 0, "" },
+	{ DB "upstream:\n  ca_file: null\n", F_CA_FILE, 0, "" },
+	{ DB "upstream:\n  ca_file: 'null'\n", F_CA_FILE, 0, "null" },
+	/* Expansion of values. */
+	{ "database:\n  url: ${RT_SECRET_URL}\n", F_URL, 0, "postgres://u:" SECRET "@h/db" },
+	{ "database:\n  url: \"pa$word $$ ${RT_SET}\"\n", F_URL, 0, "pa$word $ value" },
+	{ "database:\n  url: 'host=h dbname=${RT_UNSET:-app}'\n", F_URL, 0, "host=h dbname=app" },
+	{ DB "upstream:\n  url: ${RT_UNSET:-http://127.0.0.1:8080/t}\n", F_UPSTREAM_URL, 0,
+	  "http://127.0.0.1:8080/t" },
+	{ DB "upstream:\n  fingerprint: ${RT_EMPTY:-}\n", F_FINGERPRINT, 0, "" },
+	{ DB "refresh:\n  concurrency: ${RT_UNSET:-7}\n", F_CONCURRENCY, 7, NULL },
+	{ DB "refresh:\n  concurrency: \"8\"\n", F_CONCURRENCY, 8, NULL },
+	{ DB "refresh:\n  concurrency: !!int 9\n", F_CONCURRENCY, 9, NULL },
+	{ DB "refresh:\n  stale_after: ${RT_UNSET:-1h30m}\n", F_STALE_AFTER, 5400000, NULL },
+	{ DB "retry:\n  budget: 0\n", F_BUDGET_X10, 0, NULL },
+	{ DB "retry:\n  budget: 10\n", F_BUDGET_X10, 100, NULL },
+	{ DB "  table: s_1.T$x\n", F_TABLE, 0, "s_1.T$x" },
+	/* Anchors are fine; only aliases are refused. */
+	{ DB "refresh: &r\n  concurrency: &c 3\n", F_CONCURRENCY, 3, NULL },
+	/* Comments, a BOM, explicit document markers. */
+	{ "\xef\xbb\xbf# c\n---\n" DB "refresh: {concurrency: 5} # five\n...\n", F_CONCURRENCY, 5, NULL },
+};
+
+START_TEST(test_ok_cases)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	const char *yaml = ok_cases[_i].yaml;
+	long got = 0;
+	const char *sgot = NULL;
+
+	c = load(yaml, &errs);
+	if (c == NULL)
+		dump_errors(&errs);
+	ck_assert_msg(c != NULL, "row %d did not load", _i);
+	switch (ok_cases[_i].field) {
+	case F_PROFILE: got = c->upstream.profile; break;
+	case F_CLIENT_AUTH: got = c->upstream.client_auth; break;
+	case F_ON_LOGOUT: got = c->refresh.on_logout; break;
+	case F_LOG_FORMAT: got = c->log.format; break;
+	case F_LOG_LEVEL: got = c->log.level; break;
+	case F_NFORM: got = (long)c->upstream.nform; break;
+	case F_NCAPTURE: got = (long)c->upstream.ncapture; break;
+	case F_URL: sgot = c->database.url; break;
+	case F_UPSTREAM_URL: sgot = c->upstream.url; break;
+	case F_FINGERPRINT: sgot = c->upstream.fingerprint; break;
+	case F_CA_FILE: sgot = c->upstream.ca_file; break;
+	case F_COOKIES_COL: sgot = c->database.columns.cookies; break;
+	case F_FP_COL: sgot = c->database.columns.fingerprint; break;
+	case F_CONCURRENCY: got = c->refresh.concurrency; break;
+	case F_STALE_AFTER: got = c->refresh.stale_after_ms; break;
+	case F_BUDGET_X10: got = (long)(c->retry.budget * 10); break;
+	case F_TABLE: sgot = c->database.table; break;
+	}
+	if (ok_cases[_i].swant != NULL)
+		ck_assert_str_eq(sgot, ok_cases[_i].swant);
+	else
+		ck_assert_int_eq(got, ok_cases[_i].want);
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
+
+/* ---- documents that fail: the exact messages, in order ---- */
+
+#define MAXW 4
+static const struct {
+	const char *yaml;
+	const char *want[MAXW];
+} error_cases[] = {
+	/* Unknown keys, with and without a suggestion. */
+	{ DB "refresh:\n    concurency: 8\n",
+	  { "t.yaml:4:5: refresh.concurency: unknown key (did you mean 'concurrency'?)" } },
+	{ DB "refresh:\n  zzz: 1\n", { "t.yaml:4:3: refresh.zzz: unknown key" } },
+	{ DB "refrsh:\n  concurrency: 1\n",
+	  { "t.yaml:3:1: refrsh: unknown key (did you mean 'refresh'?)" } },
+	{ DB "refresh:\n  timeout: 5s\n",
+	  { "t.yaml:4:3: refresh.timeout: unknown key (did you mean 'upstream.timeout'?)" } },
+	{ DB "concurrency: 5\n",
+	  { "t.yaml:3:1: concurrency: unknown key (did you mean 'refresh.concurrency'?)" } },
+	{ DB "log:\n  lvl: debug\n", { "t.yaml:4:3: log.lvl: unknown key (did you mean 'level'?)" } },
+	{ DB "upstream:\n  usr_agent: x\n",
+	  { "t.yaml:4:3: upstream.usr_agent: unknown key (did you mean 'user_agent'?)" } },
+	{ DB "  columns:\n    tokn: t\n",
+	  { "t.yaml:4:5: database.columns.tokn: unknown key (did you mean 'token'?)" } },
+	{ DB "  columns: {refresh_token: t}\n",
+	  { "t.yaml:3:13: database.columns.refresh_token: unknown key" } },
+	{ DB "x: 1\n", { "t.yaml:3:1: x: unknown key" } },
+	{ DB "\"a\\tb'c\": 1\n", { "t.yaml:3:1: a\\x09b\\'c: unknown key" } },
+	/* Durations. */
+	{ DB "refresh:\n  stale_after: 15x\n",
+	  { "t.yaml:4:16: refresh.stale_after: bad duration '15x' (use e.g. 500ms, 15s, 15m, 1h30m)" } },
+	{ DB "refresh:\n  stale_after: -1s\n",
+	  { "t.yaml:4:16: refresh.stale_after: bad duration '-1s' (use e.g. 500ms, 15s, 15m, 1h30m)" } },
+	{ DB "refresh:\n  stale_after: 1h 30m\n",
+	  { "t.yaml:4:16: refresh.stale_after: bad duration '1h 30m' (use e.g. 500ms, 15s, 15m, 1h30m)" } },
+	{ DB "refresh:\n  stale_after: 15\n",
+	  { "t.yaml:4:16: refresh.stale_after: bad duration '15' (use e.g. 500ms, 15s, 15m, 1h30m)" } },
+	{ DB "refresh:\n  stale_after:\n",
+	  { "t.yaml:4:15: refresh.stale_after: bad duration '' (use e.g. 500ms, 15s, 15m, 1h30m)" } },
+	{ DB "refresh:\n  stale_after: 31d\n",
+	  { "t.yaml:4:16: refresh.stale_after: must be from 0s to 30d (got '31d')" } },
+	{ DB "refresh:\n  stale_after: 99999999999999999999999s\n",
+	  { "t.yaml:4:16: refresh.stale_after: must be from 0s to 30d (got '99999999999999999999999s')" } },
+	{ DB "refresh:\n  lease: 500ms\n",
+	  { "t.yaml:4:10: refresh.lease: must be from 1s to 30d (got '500ms')" } },
+	{ DB "upstream:\n  timeout: 0\n",
+	  { "t.yaml:4:12: upstream.timeout: must be from 1ms to 30d (got '0')" } },
+	{ DB "upstream:\n  connect_timeout: 0s\n",
+	  { "t.yaml:4:20: upstream.connect_timeout: must be from 1ms to 30d (got '0s')" } },
+	/* Integer and number ranges. */
+	{ DB "refresh:\n  concurrency: 0\n",
+	  { "t.yaml:4:16: refresh.concurrency: must be an integer from 1 to 4096 (got '0')" } },
+	{ DB "refresh:\n  concurrency: 4097\n",
+	  { "t.yaml:4:16: refresh.concurrency: must be an integer from 1 to 4096 (got '4097')" } },
+	{ DB "refresh:\n  concurrency: 1.5\n",
+	  { "t.yaml:4:16: refresh.concurrency: must be an integer from 1 to 4096 (got '1.5')" } },
+	{ DB "refresh:\n  concurrency: 0x10\n",
+	  { "t.yaml:4:16: refresh.concurrency: must be an integer from 1 to 4096 (got '0x10')" } },
+	{ DB "refresh:\n  concurrency: 99999999999999999999999\n",
+	  { "t.yaml:4:16: refresh.concurrency: must be an integer from 1 to 4096 (got '99999999999999999999999')" } },
+	{ DB "refresh:\n  batch_size: 10001\n",
+	  { "t.yaml:4:15: refresh.batch_size: must be an integer from 1 to 10000 (got '10001')" } },
+	{ DB "retry:\n  attempts: 0\n",
+	  { "t.yaml:4:13: retry.attempts: must be an integer from 1 to 100 (got '0')" } },
+	{ DB "retry:\n  attempts: 101\n",
+	  { "t.yaml:4:13: retry.attempts: must be an integer from 1 to 100 (got '101')" } },
+	{ DB "upstream:\n  max_response_bytes: 0\n",
+	  { "t.yaml:4:23: upstream.max_response_bytes: must be an integer from 1 to 16777216 (got '0')" } },
+	{ DB "upstream:\n  max_response_bytes: 16777217\n",
+	  { "t.yaml:4:23: upstream.max_response_bytes: must be an integer from 1 to 16777216 (got '16777217')" } },
+	{ DB "breaker:\n  window: -1\n",
+	  { "t.yaml:4:11: breaker.window: must be an integer from 0 to 1000000 (got '-1')" } },
+	{ DB "breaker:\n  window: 1000001\n",
+	  { "t.yaml:4:11: breaker.window: must be an integer from 0 to 1000000 (got '1000001')" } },
+	{ DB "retry:\n  budget: 10.5\n",
+	  { "t.yaml:4:11: retry.budget: must be a number from 0 to 10 (got '10.5')" } },
+	{ DB "retry:\n  budget: -0.1\n",
+	  { "t.yaml:4:11: retry.budget: must be a number from 0 to 10 (got '-0.1')" } },
+	{ DB "retry:\n  budget: .inf\n",
+	  { "t.yaml:4:11: retry.budget: must be a number from 0 to 10 (got '.inf')" } },
+	{ DB "refresh:\n  max_rate: 100001\n",
+	  { "t.yaml:4:13: refresh.max_rate: must be a number from 0 to 100000 (got '100001')" } },
+	/* Enums. */
+	{ DB "log:\n  format: xml\n", { "t.yaml:4:11: log.format: must be one of text, json (got 'xml')" } },
+	{ DB "log:\n  format: JSON\n", { "t.yaml:4:11: log.format: must be one of text, json (got 'JSON')" } },
+	{ DB "log:\n  level: trace\n",
+	  { "t.yaml:4:10: log.level: must be one of debug, info, warn, error (got 'trace')" } },
+	{ DB "refresh:\n  on_logout: purge\n",
+	  { "t.yaml:4:14: refresh.on_logout: must be one of delete, keep (got 'purge')" } },
+	{ DB "upstream:\n  client_auth: header\n",
+	  { "t.yaml:4:16: upstream.client_auth: must be one of basic, form (got 'header')" } },
+	{ DB "upstream:\n  profile: saml\n",
+	  { "t.yaml:4:12: upstream.profile: must be one of aimharder, oauth2 (got 'saml')" } },
+	/* Wrong types. */
+	{ DB "refresh: 5\n", { "t.yaml:3:10: refresh: expected a mapping, got a single value" } },
+	{ DB "refresh: [1, 2]\n", { "t.yaml:3:10: refresh: expected a mapping, got a list" } },
+	{ DB "refresh:\n  concurrency: [1]\n",
+	  { "t.yaml:4:16: refresh.concurrency: expected a single value, got a list" } },
+	{ DB "refresh:\n  concurrency: {a: 1}\n",
+	  { "t.yaml:4:16: refresh.concurrency: expected a single value, got a mapping" } },
+	{ DB "upstream:\n  form: [ciclo]\n",
+	  { "t.yaml:4:9: upstream.form: expected a mapping of field: value, got a list" } },
+	{ DB "upstream:\n  form: {ciclo: [1]}\n",
+	  { "t.yaml:4:17: upstream.form.ciclo: expected a single value, got a list" } },
+	{ DB "upstream:\n  capture_cookies: AWSALB\n",
+	  { "t.yaml:4:20: upstream.capture_cookies: expected a list of cookie names, got a single value" } },
+	{ DB "upstream:\n  capture_cookies: [a, {b: c}]\n",
+	  { "t.yaml:4:24: upstream.capture_cookies[1]: expected a cookie name, got a mapping" } },
+	{ DB "  columns: id\n",
+	  { "t.yaml:3:12: database.columns: expected a mapping of role: column, got a single value" } },
+	{ DB "  columns: {id: [x]}\n",
+	  { "t.yaml:3:17: database.columns.id: expected a column name, got a list" } },
+	{ "- database\n", { "t.yaml:1:1: top level: expected a mapping of sections, got a list",
+			    "t.yaml: database.url: required" } },
+	{ "just text\n", { "t.yaml:1:1: top level: expected a mapping of sections, got a single value",
+			   "t.yaml: database.url: required" } },
+	{ DB "? [a, b]\n: c\n", { "t.yaml:3:3: keys must be plain strings, got a list" } },
+	{ DB "refresh: &r {concurrency: 5}\nretry: *r\n",
+	  { "t.yaml:4:8: retry: expected a mapping, got an alias (aliases are not supported)" } },
+	/* ${VAR} */
+	{ "database:\n  url: ${RT_UNSET}\n", { "t.yaml:2:8: database.url: ${RT_UNSET} is not set" } },
+	{ "database:\n  url: ${DATABASE_URL}\n",
+	  { "t.yaml:2:8: database.url: ${DATABASE_URL} is not set" } },
+	{ DB "refresh:\n  concurrency: ${RT_UNSET}\n",
+	  { "t.yaml:4:16: refresh.concurrency: ${RT_UNSET} is not set" } },
+	{ DB "upstream:\n  form: {ciclo: \"${RT_UNSET\"}\n",
+	  { "t.yaml:4:17: upstream.form.ciclo: unterminated ${" } },
+	{ DB "upstream:\n  capture_cookies: [\"${RT_UNSET}\"]\n",
+	  { "t.yaml:4:21: upstream.capture_cookies[0]: ${RT_UNSET} is not set" } },
+	{ DB "refresh:\n  concurrency: ${RT_SET}\n",
+	  { "t.yaml:4:16: refresh.concurrency: must be an integer from 1 to 4096 (got 'value')" } },
+	/* Required and empty. */
+	{ "", { "t.yaml: database.url: required" } },
+	{ "# only a comment\n", { "t.yaml: database.url: required" } },
+	{ "---\n", { "t.yaml: database.url: required" } },
+	{ "refresh:\n  concurrency: 5\n", { "t.yaml: database.url: required" } },
+	{ "database:\n  url: \"\"\n", { "t.yaml:2:8: database.url: must not be empty" } },
+	{ "database:\n  url: ${RT_EMPTY}\n", { "t.yaml:2:8: database.url: must not be empty" } },
+	{ "database:\n  table: x\n", { "t.yaml: database.url: required" } },
+	{ DB "upstream:\n  url: \"\"\n", { "t.yaml:4:8: upstream.url: must not be empty" } },
+	/* Secrets are never echoed, other values are (escaped). */
+	{ "database:\n  url: \"postgres://u:" SECRET "@h/\\x01\"\n",
+	  { "t.yaml:2:8: database.url: must not contain control characters" } },
+	{ DB "upstream:\n  client_secret: \"" SECRET "\\n\"\n",
+	  { "t.yaml:4:18: upstream.client_secret: must not contain control characters" } },
+	{ DB "notify:\n  webhook_url: ${RT_BAD_URL}\n",
+	  { "t.yaml:4:16: notify.webhook_url: must be an http:// or https:// URL" } },
+	{ DB "upstream:\n  url: ftp://x/y\n",
+	  { "t.yaml:4:8: upstream.url: must be an http:// or https:// URL (got 'ftp://x/y')" } },
+	{ DB "upstream:\n  url: https://\n",
+	  { "t.yaml:4:8: upstream.url: must be an http:// or https:// URL (got 'https://')" } },
+	{ DB "upstream:\n  url: \"https://a b\"\n",
+	  { "t.yaml:4:8: upstream.url: must be an http:// or https:// URL (got 'https://a b')" } },
+	{ DB "upstream:\n  url: \"https://a\\tb\"\n",
+	  { "t.yaml:4:8: upstream.url: must not contain control characters" } },
+	{ DB "upstream:\n  user_agent: \"x\\r\\nX-Evil: 1\"\n",
+	  { "t.yaml:4:15: upstream.user_agent: must not contain control characters" } },
+	{ "database:\n  url: \"a\\0b\"\n", { "t.yaml:2:8: database.url: must not contain a NUL byte" } },
+	/* Identifiers and cookie names. */
+	{ DB "  table: \"auth sessions\"\n",
+	  { "t.yaml:3:10: database.table: must be a table name, optionally schema-qualified "
+	    "(letters, digits, _; at most 63 bytes per part) (got 'auth sessions')" } },
+	{ DB "  table: a.b.c\n",
+	  { "t.yaml:3:10: database.table: must be a table name, optionally schema-qualified "
+	    "(letters, digits, _; at most 63 bytes per part) (got 'a.b.c')" } },
+	{ DB "  table: \"x; DROP TABLE y\"\n",
+	  { "t.yaml:3:10: database.table: must be a table name, optionally schema-qualified "
+	    "(letters, digits, _; at most 63 bytes per part) (got 'x; DROP TABLE y')" } },
+	{ DB "  columns: {id: \"\"}\n",
+	  { "t.yaml:3:17: database.columns.id: must name a column" } },
+	{ DB "  columns: {email: 1abc}\n",
+	  { "t.yaml:3:20: database.columns.email: must be a column name (letters, digits, _; "
+	    "at most 63 bytes) (got '1abc')" } },
+	{ DB "  columns: {access_token: AIMHARDER_TOKEN}\n",
+	  { "t.yaml:3:13: database.columns.access_token: same column as database.columns.token" } },
+	{ DB "  columns: {email: id}\n",
+	  { "t.yaml:3:13: database.columns.email: same column as database.columns.id" } },
+	{ DB "upstream:\n  capture_cookies: [\"a b\"]\n",
+	  { "t.yaml:4:21: upstream.capture_cookies[0]: must be a cookie name (no spaces, separators "
+	    "or control characters) (got 'a b')" } },
+	{ DB "upstream:\n  capture_cookies: [a, a]\n",
+	  { "t.yaml:4:24: upstream.capture_cookies[1]: duplicate name 'a'" } },
+	{ DB "upstream:\n  form: {\"\": x}\n", { "t.yaml:4:10: upstream.form: empty field name" } },
+	/* Checks across keys. */
+	{ DB "upstream:\n  form: {token: x}\n",
+	  { "t.yaml:4:10: upstream.form.token: reserved: the refresher sets this field itself" } },
+	{ DB "upstream:\n  profile: oauth2\n  form: {scope: a, grant_type: x}\n",
+	  { "t.yaml:5:20: upstream.form.grant_type: reserved: the refresher sets this field itself" } },
+	{ DB "retry:\n  base_delay: 1m\n",
+	  { "t.yaml:4:3: retry.base_delay: must not be more than retry.max_delay (30s)" } },
+	{ DB "retry:\n  max_delay: 100ms\n",
+	  { "t.yaml:4:3: retry.base_delay: must not be more than retry.max_delay (100ms)" } },
+	{ DB "refresh:\n  lease: 15s\n",
+	  { "t.yaml:4:3: refresh.lease: must be longer than upstream.timeout (15s)" } },
+	/* Duplicates. */
+	{ DB "refresh:\n  concurrency: 5\n  concurrency: 6\n",
+	  { "t.yaml:5:3: refresh.concurrency: duplicate key (first at line 4)" } },
+	{ DB "refresh: {}\nrefresh: {}\n", { "t.yaml:4:1: refresh: duplicate key (first at line 3)" } },
+	{ DB "database:\n  url: x\n", { "t.yaml:3:1: database: duplicate key (first at line 1)" } },
+	{ DB "upstream:\n  form: {a: 1, a: 2}\n",
+	  { "t.yaml:4:16: upstream.form.a: duplicate key (first at line 4)" } },
+	/* Several errors are all reported, in order. */
+	{ DB "refresh:\n  concurency: 8\n  lease: 1x\nlog:\n  level: loud\n  format: {}\n",
+	  { "t.yaml:4:3: refresh.concurency: unknown key (did you mean 'concurrency'?)",
+	    "t.yaml:5:10: refresh.lease: bad duration '1x' (use e.g. 500ms, 15s, 15m, 1h30m)",
+	    "t.yaml:7:10: log.level: must be one of debug, info, warn, error (got 'loud')",
+	    "t.yaml:8:11: log.format: expected a single value, got a mapping" } },
+	{ "refresh:\n  concurrency: 0\n",
+	  { "t.yaml:2:16: refresh.concurrency: must be an integer from 1 to 4096 (got '0')",
+	    "t.yaml: database.url: required" } },
+	/* YAML syntax errors stop the load; what came before is kept. */
+	{ DB "refresh: [\n",
+	  { "t.yaml:3:10: refresh: expected a mapping, got a list",
+	    "t.yaml:4:1: YAML syntax error: did not find expected node content" } },
+	/* Bad indentation folds " concurrency: 1" into one plain scalar. */
+	{ DB "log:\n  level: x\nrefresh:\n concurrency: 1\n  batch_size: 2\n",
+	  { "t.yaml:4:10: log.level: must be one of debug, info, warn, error (got 'x')",
+	    "t.yaml:6:15: refresh.concurrency: must be an integer from 1 to 4096 (got '1 batch_size')",
+	    "t.yaml:7:13: YAML syntax error: mapping values are not allowed in this context" } },
+	{ DB "a: \"unterminated\n", { "t.yaml:4:1: YAML syntax error: found unexpected end of stream" } },
+	{ DB "\tx: 1\n",
+	  { "t.yaml:3:1: YAML syntax error: found a tab character that violates indentation" } },
+	{ DB "x: \xff\n", { "t.yaml:3:4: YAML syntax error: invalid leading UTF-8 octet" } },
+	{ DB "---\nfoo: 1\n", { "t.yaml:3:1: only one YAML document is allowed" } },
+};
+
+START_TEST(test_error_cases)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	const char *yaml = error_cases[_i].yaml;
+	size_t nwant = 0;
+
+	while (nwant < MAXW && error_cases[_i].want[nwant] != NULL)
+		nwant++;
+	ck_assert_int_eq(config_load_string(NAME, yaml, strlen(yaml), &c, &errs), -1);
+	ck_assert_ptr_null(c);
+	if (errs.n != nwant)
+		dump_errors(&errs);
+	ck_assert_uint_eq(errs.n, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		ck_assert_str_eq(errs.msgs[i], error_cases[_i].want[i]);
+	/* No row of this table may leak the secret. */
+	for (size_t i = 0; i < errs.n; i++)
+		ck_assert_ptr_null(strstr(errs.msgs[i], SECRET));
+	errlist_clear(&errs);
+	ck_assert_ptr_null(errs.msgs);
+	ck_assert_uint_eq(errs.n, 0);
+}
+END_TEST
+
+/* ---- hostile documents ---- */
+
+/* Builds a string of n copies of unit after prefix (caller frees). */
+static char *repeat(const char *prefix, const char *unit, size_t n, const char *suffix)
+{
+	size_t pl = strlen(prefix), ul = strlen(unit), sl = strlen(suffix);
+	char *s = malloc(pl + ul * n + sl + 1);
+
+	ck_assert_ptr_nonnull(s);
+	memcpy(s, prefix, pl);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + pl + i * ul, unit, ul);
+	memcpy(s + pl + n * ul, suffix, sl + 1);
+	return s;
+}
+
+START_TEST(test_too_many_errors)
+{
+	char *yaml = malloc(64 * 1024);
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	size_t len;
+
+	ck_assert_ptr_nonnull(yaml);
+	len = (size_t)sprintf(yaml, DB "refresh:\n");
+	for (int i = 0; i < 200; i++)
+		len += (size_t)sprintf(yaml + len, "  k%d: 1\n", i);
+	ck_assert_int_eq(config_load_string(NAME, yaml, len, &c, &errs), -1);
+	ck_assert_uint_eq(errs.n, CONFIG_MAX_ERRORS);
+	ck_assert_str_eq(errs.msgs[0], "t.yaml:4:3: refresh.k0: unknown key");
+	ck_assert_str_eq(errs.msgs[CONFIG_MAX_ERRORS - 2], "t.yaml:52:3: refresh.k48: unknown key");
+	ck_assert_str_eq(errs.msgs[CONFIG_MAX_ERRORS - 1], "t.yaml: too many errors, stopped after 49");
+	errlist_clear(&errs);
+	free(yaml);
+}
+END_TEST
+
+static const struct {
+	const char *prefix, *unit, *suffix;
+	size_t n;
+	const char *last; /* expected last message */
+} hostile_cases[] = {
+	/* Deep nesting stops at CONFIG_MAX_DEPTH without recursion or blow-up. */
+	{ DB "foo: ", "[", "", 200000, "t.yaml:3:21: nested deeper than 16 levels" },
+	{ DB "foo: ", "{a: ", "", 100000, "t.yaml:3:66: nested deeper than 16 levels" },
+	{ DB "refresh:\n  concurrency: ", "[", "", 100000, "t.yaml:4:30: nested deeper than 16 levels" },
+	/* Wide, not deep: a long list and a long key. */
+	{ DB "foo: [", "1, ", "1]\n", 200000, "t.yaml:3:1: foo: unknown key" },
+	/* A flood of errors is cut at CONFIG_MAX_ERRORS. */
+	{ DB "upstream:\n  capture_cookies: [", "a, ", "b]\n", 5000,
+	  "t.yaml: too many errors, stopped after 49" },
+	/* Implicit YAML keys stop at 1024 characters; the echo stops sooner. */
+	{ DB, "k", ": 1\n", 1000,
+	  "t.yaml:3:1: kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...: unknown key" },
+	{ DB "refresh:\n  concurrency: '", "9", "'\n", 100000,
+	  "t.yaml:4:16: refresh.concurrency: longer than 8192 bytes" },
+	/* A billion laughs is just aliases: never expanded. */
+	{ DB "lol: &a [x, x, x, x, x, x, x, x, x, x]\nlol2: &b [", "*a, ", "*a]\n", 10000,
+	  "t.yaml:4:1: lol2: unknown key" },
+};
+
+START_TEST(test_hostile)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	char *yaml = repeat(hostile_cases[_i].prefix, hostile_cases[_i].unit, hostile_cases[_i].n,
+	    hostile_cases[_i].suffix);
+	int r = config_load_string(NAME, yaml, strlen(yaml), &c, &errs);
+
+	ck_assert_int_eq(r, -1);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_ge(errs.n, 1);
+	if (strcmp(errs.msgs[errs.n - 1], hostile_cases[_i].last) != 0)
+		dump_errors(&errs);
+	ck_assert_str_eq(errs.msgs[errs.n - 1], hostile_cases[_i].last);
+	errlist_clear(&errs);
+	free(yaml);
+}
+END_TEST
+
+START_TEST(test_form_too_many_fields)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	char yaml[4096];
+	size_t len = (size_t)sprintf(yaml, DB "upstream:\n  form:\n");
+
+	for (int i = 0; i < MAX_FORM_FIELDS + 3; i++)
+		len += (size_t)sprintf(yaml + len, "    f%d: v\n", i);
+	ck_assert_int_eq(config_load_string(NAME, yaml, len, &c, &errs), -1);
+	ck_assert_uint_eq(errs.n, 3);
+	ck_assert_str_eq(errs.msgs[0], "t.yaml:37:5: upstream.form.f32: more than 32 fields");
+	errlist_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_size_limit)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	char *yaml = repeat(DB, "#", CONFIG_MAX_BYTES - strlen(DB), "");
+
+	ck_assert_int_eq(config_load_string(NAME, yaml, strlen(yaml), &c, &errs), 0);
+	config_free(c);
+	c = NULL;
+	ck_assert_int_eq(config_load_string(NAME, yaml, strlen(yaml) + 1, &c, &errs), -1);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.msgs[0], "t.yaml: larger than 1048576 bytes");
+	errlist_clear(&errs);
+	free(yaml);
+}
+END_TEST
+
+/* Not NUL-terminated input is read only up to len. */
+START_TEST(test_length_is_respected)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	const char text[] = DB "refresh:\n  concurrency: 7GARBAGE";
+	size_t len = strlen(DB "refresh:\n  concurrency: 7");
+
+	ck_assert_int_eq(config_load_string(NAME, text, len, &c, &errs), 0);
+	ck_assert_int_eq(c->refresh.concurrency, 7);
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_errlist)
+{
+	struct errlist errs = { 0 };
+
+	errlist_clear(&errs);
+	errlist_clear(NULL);
+	errlist_add(NULL, "ignored %d", 1);
+	for (int i = 0; i < CONFIG_MAX_ERRORS + 10; i++)
+		errlist_add(&errs, "e%d", i);
+	ck_assert_uint_eq(errs.n, CONFIG_MAX_ERRORS);
+	ck_assert_str_eq(errs.msgs[0], "e0");
+	errlist_clear(&errs);
+	ck_assert_uint_eq(errs.n, 0);
+}
+END_TEST
+
+/* ---- files ---- */
+
+START_TEST(test_load_file_errors)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	char path[] = "/tmp/refresher-test-XXXXXX";
+	int fd;
+	char *big;
+
+	ck_assert_int_eq(config_load("/nonexistent/refresher.yaml", &c, &errs), -1);
+	ck_assert_ptr_null(c);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.msgs[0],
+	    "/nonexistent/refresher.yaml: cannot read: No such file or directory");
+	errlist_clear(&errs);
+
+	ck_assert_int_eq(config_load("/tmp", &c, &errs), -1);
+	ck_assert_str_eq(errs.msgs[0], "/tmp: cannot read: Is a directory");
+	errlist_clear(&errs);
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	big = repeat("", "#", CONFIG_MAX_BYTES + 1, "");
+	ck_assert_int_eq(write(fd, big, CONFIG_MAX_BYTES + 1), CONFIG_MAX_BYTES + 1);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(config_load(path, &c, &errs), -1);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_ptr_nonnull(strstr(errs.msgs[0], ": larger than 1048576 bytes"));
+	errlist_clear(&errs);
+
+	/* A file is loaded with its path in messages. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "refresh:\n  lease: 0\n", 20), 20);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(config_load(path, &c, &errs), -1);
+	ck_assert_uint_eq(errs.n, 2);
+	ck_assert_ptr_eq(strstr(errs.msgs[0], path), errs.msgs[0]);
+	ck_assert_str_eq(errs.msgs[0] + strlen(path),
+	    ":2:10: refresh.lease: must be from 1s to 30d (got '0')");
+	errlist_clear(&errs);
+	ck_assert_int_eq(unlink(path), 0);
+	free(big);
+}
+END_TEST
+
+/* The shipped refresher.yaml; unit tests run from the top of the tree. */
+#define SHIPPED "refresher.yaml"
+
+START_TEST(test_shipped_config_loads)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+
+	ck_assert_int_eq(setenv("DATABASE_URL", "postgres://u:" SECRET "@db/app", 1), 0);
+	if (config_load(SHIPPED, &c, &errs) != 0)
+		dump_errors(&errs);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->path, SHIPPED);
+	ck_assert_str_eq(c->database.url, "postgres://u:" SECRET "@db/app");
+	assert_defaults(c);
+	config_free(c);
+
+	ck_assert_int_eq(setenv("REFRESHER_UPSTREAM_URL", "http://127.0.0.1:18080/api/tokenUpdate", 1), 0);
+	ck_assert_int_eq(config_load(SHIPPED, &c, &errs), 0);
+	ck_assert_str_eq(c->upstream.url, "http://127.0.0.1:18080/api/tokenUpdate");
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
+
+START_TEST(test_shipped_config_needs_database_url)
+{
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+
+	ck_assert_int_eq(config_load(SHIPPED, &c, &errs), -1);
+	ck_assert_ptr_null(c);
+	if (errs.n != 1)
+		dump_errors(&errs);
+	ck_assert_uint_eq(errs.n, 1);
+	ck_assert_str_eq(errs.msgs[0], "refresher.yaml:11:8: database.url: ${DATABASE_URL} is not set");
+	errlist_clear(&errs);
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("tables");
+
+	tcase_add_checked_fixture(tc, env_setup, env_teardown);
+	tcase_add_loop_test(tc, test_expand_env, 0, N(expand_cases));
+	tcase_add_test(tc, test_expand_env_limits);
+	tcase_add_loop_test(tc, test_edit_distance, 0, N(distance_cases));
+	tcase_add_test(tc, test_config_new_defaults);
+	tcase_add_test(tc, test_minimal_document);
+	tcase_add_test(tc, test_full_document);
+	tcase_add_loop_test(tc, test_ok_cases, 0, N(ok_cases));
+	tcase_add_loop_test(tc, test_error_cases, 0, N(error_cases));
+	tcase_add_test(tc, test_too_many_errors);
+	tcase_add_loop_test(tc, test_hostile, 0, N(hostile_cases));
+	tcase_add_test(tc, test_form_too_many_fields);
+	tcase_add_test(tc, test_size_limit);
+	tcase_add_test(tc, test_length_is_respected);
+	tcase_add_test(tc, test_errlist);
+	tcase_add_test(tc, test_load_file_errors);
+	tcase_add_test(tc, test_shipped_config_loads);
+	tcase_add_test(tc, test_shipped_config_needs_database_url);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+	return s;
+}
