@@ -5,7 +5,9 @@ PKGS      = libcurl json-c libpq yaml-0.1
 BUILD    ?= build
 WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Werror
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude
+# Flags the code needs whatever CFLAGS the caller sets (make CFLAGS=... keeps these).
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
@@ -26,18 +28,18 @@ all: $(BUILD)/refresher
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/refresher: $(OBJS)
-	$(CC) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS) $(LDFLAGS)
 
 $(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) \
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) \
 		$(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 
 $(BUILD)/fakeup: tests/fakeup/fakeup.c
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS) $(MHD_CFLAGS) -pthread -o $@ $< $(MHD_LIBS) -lpthread $(LDFLAGS)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(MHD_CFLAGS) -pthread -o $@ $< $(MHD_LIBS) -lpthread $(LDFLAGS)
 
 # Installs the Debian packages that are missing (says which), then nothing else.
 deps:

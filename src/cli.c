@@ -44,8 +44,8 @@ static const struct option long_options[] = {
  * ':': a missing argument returns ':' and getopt prints nothing. */
 static const char short_options[] = "+:c:nvqhV";
 
-/* Longest argv fragment echoed in a message. */
-#define ARG_ECHO_MAX 64
+/* An argv fragment is echoed in a message up to CONFIG_ECHO_MAX bytes. */
+#define ARG_ECHO_MAX CONFIG_ECHO_MAX
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
