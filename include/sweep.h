@@ -14,6 +14,7 @@ struct sweep_stats {
 	long unwritten; /* issued tokens that could not be written (database lost) */
 	long duration_ms;
 	int stopped_by_signal;
+	int breaker_open; /* the circuit breaker stopped the run */
 	int db_lost;
 };
 

@@ -29,6 +29,17 @@ static struct config *load_config(const struct cli *cli)
 	return cfg;
 }
 
+/* Keys the config accepts whose behaviour is not built yet: say so rather than ignore them quietly. */
+static void warn_not_implemented(const struct config *cfg)
+{
+	if (cfg->refresh.max_rate > 0)
+		log_warn("config", "refresh.max_rate is not implemented in this version; no rate cap applies");
+	if (cfg->metrics.textfile[0] != '\0')
+		log_warn("config", "metrics.textfile is not implemented in this version; no metrics are written");
+	if (cfg->notify.webhook_url[0] != '\0')
+		log_warn("config", "notify.webhook_url is not implemented in this version; no notification is sent");
+}
+
 static int run(const struct cli *cli, struct config *cfg)
 {
 	char err[512];
@@ -40,6 +51,7 @@ static int run(const struct cli *cli, struct config *cfg)
 		log_error("config", "upstream.profile: only 'aimharder' is implemented in this version");
 		return EXIT_CONFIG;
 	}
+	warn_not_implemented(cfg);
 	struct db *db = db_open(cfg, &filter, err, sizeof(err));
 	if (db == NULL) {
 		log_error("db", "%s", err);

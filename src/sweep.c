@@ -74,6 +74,9 @@ struct sweep {
 	long long oldest_pending; /* monotonic ms of the oldest pending result */
 	char **exclude; /* ids this run finished that may still look due */
 	size_t nexclude, capexclude;
+	long first_attempts; /* requests that were a row's first */
+	long retries_scheduled; /* retries granted from the budget */
+	int consecutive_bad; /* answers in a row that were transient or failed (breaker) */
 	long long db_down_since; /* 0 = the database is fine */
 	long long next_db_try;
 	long db_backoff;
@@ -325,6 +328,8 @@ static void start(struct sweep *s, struct job *j)
 	j->attempts++;
 	if (j->attempts > 1)
 		s->st->retries++;
+	else
+		s->first_attempts++;
 	goto out;
 bad:
 	if (finish(s, j, OUTCOME_FAILED, NULL, NULL, err) != 0)
@@ -355,6 +360,17 @@ static char *merged_cookies(const struct sweep *s, const struct row *r, const st
 	return json;
 }
 
+/* Whether the run's retry budget allows one more: max(floor, budget x first attempts). */
+static int retry_allowed(const struct sweep *s)
+{
+	double allowed = s->cfg->retry.budget * (double)s->first_attempts;
+	if (allowed < RETRY_BUDGET_FLOOR)
+		allowed = RETRY_BUDGET_FLOOR;
+	return (double)s->retries_scheduled < allowed;
+}
+
+static void drain(struct sweep *s, const char *why);
+
 /* Decides what a finished request means for its job. */
 static void handle_done(struct sweep *s, struct upstream_done *d)
 {
@@ -373,11 +389,20 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 			snprintf(a.reason, sizeof(a.reason), "out of memory");
 		}
 	}
+	if (a.kind == ANSWER_TRANSIENT || a.kind == ANSWER_FAILED)
+		s->consecutive_bad++;
+	else
+		s->consecutive_bad = 0;
 	switch (a.kind) {
 	case ANSWER_TRANSIENT:
 		if (s->draining) {
 			(void)finish(s, j, OUTCOME_RELEASED, NULL, NULL, NULL);
+		} else if (j->attempts < cfg->retry.attempts && !retry_allowed(s)) {
+			snprintf(reason, sizeof(reason), "%.120s (retry budget of the run used up)",
+			    a.reason);
+			(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, reason);
 		} else if (j->attempts < cfg->retry.attempts) {
+			s->retries_scheduled++;
 			long delay = backoff_delay_ms(j->attempts, cfg->retry.base_delay_ms,
 			    cfg->retry.max_delay_ms, &s->rng);
 			long ra = d->retry_after ? retry_after_ms(d->retry_after, time(NULL)) : -1;
@@ -417,6 +442,12 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		break;
 	}
 	answer_clear(&a);
+	if (cfg->breaker.window > 0 && s->consecutive_bad >= cfg->breaker.window && !s->draining) {
+		s->st->breaker_open = 1;
+		log_error("sweep", "upstream looks unhealthy: %d answers in a row failed or were transient;"
+				   " stopping (rows not called stay due)", s->consecutive_bad);
+		drain(s, "circuit breaker open");
+	}
 }
 
 /* Moves jobs whose backoff is over to the ready queue; returns ms to the next one (or -1). */
@@ -583,5 +614,5 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		return EXIT_DATABASE;
 	if (stats->stopped_by_signal)
 		return EXIT_SIGNAL;
-	return stats->count[OUTCOME_FAILED] > 0 ? EXIT_FAILED_ROWS : EXIT_OK;
+	return stats->count[OUTCOME_FAILED] > 0 || stats->breaker_open ? EXIT_FAILED_ROWS : EXIT_OK;
 }

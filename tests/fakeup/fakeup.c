@@ -1,8 +1,8 @@
 /* fakeup.c - fake aimharder tokenUpdate server for integration tests: answers by token prefix. */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -50,7 +49,7 @@ struct seen {
 	char token[];
 };
 
-/* Per-request state, freed by request_done(). */
+/* Per-request state: the body read so far. Made on the first call, freed by on_done(). */
 struct req {
 	char *body;
 	size_t len;
@@ -148,7 +147,7 @@ client_gone(struct MHD_Connection *conn)
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
-/* Wakes every waiting handler, with released set to r (the server stops: r unchanged). */
+/* Sets stop (when stop) or released = r (otherwise), then wakes every waiting handler. */
 static void
 wake_all(bool stop, bool r)
 {

@@ -202,5 +202,18 @@ check_eq "legacy count: NULL became 0, 7 kept" "0 7" \
 	"$(q "SELECT string_agg(token_update_count::text, ' ' ORDER BY aimharder_token) FROM auth_sessions")"
 
 q "DROP TABLE auth_sessions CASCADE; DROP FUNCTION IF EXISTS legacy_set_updated_at()"
+
+# --- the test database itself (lib.sh) ---
+check_eq "lib: DATABASE_URL alone connects (password, socket dir, port)" "refresher_test" \
+	"$(env -u PGPASSWORD -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE \
+		psql -X -At -d "$DATABASE_URL" -c "SELECT current_database()")"
+check "lib: a wrong password is refused (scram-sha-256)" bash -c \
+	"! PGPASSWORD=wrong psql -X -At -c 'SELECT 1'"
+check_eq "lib: no TCP listener" "" "$(q "SHOW listen_addresses")"
+started=$(q "SELECT pg_postmaster_start_time()")
+check "lib: pg_restart" pg_restart
+check "lib: the server came back with a new start time" \
+	test "$(q "SELECT pg_postmaster_start_time()")" != "$started"
+unset started
 unset -f m_migrate_new_york m_columns m_col m_dump m_table_identity m_explain_due m_email_indexes
 unset cols dump_before ident_before rows_before plan

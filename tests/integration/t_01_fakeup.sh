@@ -191,12 +191,12 @@ f_post hang-2 --max-time 20 >/dev/null &
 hang_pid=$!
 wait_for f_in_flight_is 1
 stop_start=$SECONDS
-fake_pid=$FAKE_PID
+old_pid=$FAKE_PID
 fake_stop
 check "shutdown: SIGTERM stops the fake with a request hanging (< 3 s)" test $((SECONDS - stop_start)) -lt 3
 wait "$hang_pid"
 check_match "shutdown: the hanging client sees the connection close (curl 52/56)" '^5[26]$' "$?"
-check "shutdown: the fakeup process is gone" bash -c "! kill -0 $fake_pid"
+check "shutdown: the fakeup process is gone" bash -c "! kill -0 $old_pid"
 
 unset -f f_post f_header f_new_token_ok f_stat f_in_flight_is f_logged_resp f_logged_req
-unset F_DIR tok1 hold_pid f_pids hang_pid stop_start fake_pid i
+unset F_DIR tok1 hold_pid f_pids hang_pid stop_start old_pid i
