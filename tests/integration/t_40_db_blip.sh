@@ -1,0 +1,20 @@
+# shellcheck shell=bash
+# t_40_db_blip.sh - PostgreSQL restarted in the middle of a run: the issued tokens are kept in
+# memory, the connection is re-established, and every one of them is written.
+
+fake_start --slow-ms 300
+seed 40 slow
+write_config "$TEST_TMP/blip.yaml" "$(printf 'refresh:\n  concurrency: 4\n  batch_size: 40\n')"
+run_refresher_bg blip -c "$TEST_TMP/blip.yaml"
+pid=$BG_PID
+wait_for fake_requests_at_least slow 4
+pg_stop fast
+# Requests go on while the database is down; their results wait in memory.
+wait_for fake_requests_at_least slow 12
+_pg_ctl_start
+bg_wait "$pid" blip
+check_eq "db blip: exit 0, all 40 refreshed" "0 40" "$RUN_RC $(summary_field refreshed)"
+check "db blip: the outage was noticed and waited out" grep -q "database back after" "$RUN_ERR"
+check_eq "db blip: every issued token is in the table, once" 40 \
+	"$(q "SELECT count(*) FROM auth_sessions WHERE token_update_count = 1 AND aimharder_token LIKE 'ok-%' AND token_update_claimed_until IS NULL")"
+fake_stop
