@@ -1,9 +1,11 @@
 -- 003_refresher_indexes.sql - indexes for the refresher's due query and --email filter.
 --
 -- Why: every run asks for the oldest due rows:
---   WHERE coalesce(last_token_update_date, created_at) <= $cutoff
+--   WHERE coalesce(last_token_update_date, created_at, '-infinity') <= $cutoff
 --     AND (token_update_claimed_until IS NULL OR token_update_claimed_until < now())
---   ORDER BY coalesce(last_token_update_date, created_at) LIMIT n FOR UPDATE SKIP LOCKED
+--   ORDER BY coalesce(last_token_update_date, created_at, '-infinity') LIMIT n FOR UPDATE SKIP LOCKED
+-- ('-infinity' makes a row with neither date due, and first, without an OR that would keep the
+-- planner from walking the index in order.)
 -- An index on exactly that expression serves both the range condition and the order, so a run
 -- reads the few due rows instead of the whole table. (A partial index on the claim cannot be
 -- used: now() is not immutable.) `--email` looks rows up by user_email; an index is added only
@@ -21,7 +23,7 @@ BEGIN;
 SET LOCAL lock_timeout = '30s';
 
 CREATE INDEX IF NOT EXISTS auth_sessions_token_update_due_idx
-	ON auth_sessions ((coalesce(last_token_update_date, created_at)));
+	ON auth_sessions ((coalesce(last_token_update_date, created_at, '-infinity'::timestamptz)));
 
 DO $$
 BEGIN

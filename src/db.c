@@ -240,8 +240,8 @@ static char *due_where(const struct db *db)
 {
 	char *s = NULL;
 	if (asprintf(&s,
-		"(coalesce(t.last_token_update_date, t.created_at) IS NULL"
-		" OR coalesce(t.last_token_update_date, t.created_at) <= ($1::timestamp AT TIME ZONE 'UTC'))"
+		"coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
+		" <= ($1::timestamp AT TIME ZONE 'UTC')"
 		" AND (t.token_update_claimed_until IS NULL OR t.token_update_claimed_until < now())"
 		" AND ($2::text IS NULL OR t.%s = $2::text)"
 		" AND ($3::int = 0 OR abs(hashtext(t.%s::text)::bigint) %% $3::int = $4::int)"
@@ -267,7 +267,7 @@ static int build_sql(struct db *db)
 	bad |= asprintf(&db->sql_claim,
 		   "WITH due AS MATERIALIZED ("
 		   "SELECT t.%s AS id FROM %s t WHERE %s"
-		   " ORDER BY coalesce(t.last_token_update_date, t.created_at) NULLS FIRST"
+		   " ORDER BY coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
 		   " LIMIT $6::int FOR UPDATE SKIP LOCKED)"
 		   " UPDATE %s t SET token_update_claimed_until = now() + $7::bigint * interval '1 millisecond'"
 		   " FROM due WHERE t.%s = due.id"
@@ -439,8 +439,8 @@ long db_list_due(struct db *db, long limit)
 	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 0);
 	params[5] = lim;
 	if (asprintf(&sql,
-		"SELECT t.%s::text, t.%s %s ORDER BY coalesce(t.last_token_update_date, t.created_at)"
-		" NULLS FIRST LIMIT CASE WHEN $6::bigint > 0 THEN $6::bigint END",
+		"SELECT t.%s::text, t.%s %s"
+		" ORDER BY coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz) LIMIT CASE WHEN $6::bigint > 0 THEN $6::bigint END",
 		db->c_email, db->c_token, db->sql_due_from) < 0)
 		return -1;
 	if (!PQsendQueryParams(db->conn, sql, 6, NULL, params, NULL, NULL, 0)) {

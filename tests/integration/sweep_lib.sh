@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # sweep_lib.sh - helpers for the cases that run the real refresher binary (sourced by run.sh).
 #
 # Every run's stdout and stderr are also appended to $TEST_TMP/all-output.log, and every secret

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_00_migrations.sh - sql/*.sql on a fresh database, applied twice, and on the seed app's legacy table.
 # Sourced by run.sh (lib.sh loaded, PostgreSQL running).
 # shellcheck disable=SC2317 # the m_* helpers are called through check
@@ -42,9 +43,10 @@ m_explain_due() {
 	psql -X -q -At -v ON_ERROR_STOP=1 <<-'EOF'
 		SET enable_seqscan = off;
 		EXPLAIN SELECT id FROM auth_sessions
-		WHERE coalesce(last_token_update_date, created_at) <= now() - interval '15 minutes'
+		WHERE coalesce(last_token_update_date, created_at, '-infinity'::timestamptz)
+		      <= now() - interval '15 minutes'
 		  AND (token_update_claimed_until IS NULL OR token_update_claimed_until < now())
-		ORDER BY coalesce(last_token_update_date, created_at)
+		ORDER BY coalesce(last_token_update_date, created_at, '-infinity'::timestamptz)
 		LIMIT 50 FOR UPDATE SKIP LOCKED;
 	EOF
 }
@@ -81,7 +83,7 @@ check_eq "fresh: primary key is id" "id" \
 	      AND a.attnum = ANY (i.indkey) WHERE i.indrelid = 'auth_sessions'::regclass AND i.indisprimary")"
 check_eq "fresh: due index exists" "auth_sessions_token_update_due_idx" \
 	"$(q "SELECT indexname FROM pg_indexes WHERE tablename = 'auth_sessions'
-	      AND indexdef LIKE '%COALESCE(last_token_update_date, created_at)%'")"
+	      AND indexdef LIKE '%COALESCE(last_token_update_date, created_at, ''-infinity''%'")"
 check_eq "fresh: one user_email index" 1 "$(m_email_indexes)"
 check_match "fresh: seed_row prints a uuid" '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' \
 	"$(seed_row ok-fresh a@example.com '[{"name":"AWSALB","value":"v"}]' fp1)"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_01_fakeup.sh - self-test of the fake upstream (build/fakeup), so later tests can trust it.
 # Sourced by run.sh (lib.sh loaded). Talks to the fake with curl only.
 # shellcheck disable=SC2317 # the f_* helpers are called through check and wait_for

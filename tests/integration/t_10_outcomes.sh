@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_10_outcomes.sh - every row of SPEC's answer and outcome tables, on the real binary.
 
 fake_start

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_20_concurrency.sh - the concurrency bound, overlapping runs, a token changed mid-call,
 # SIGTERM drain and the max_runtime deadline.
 

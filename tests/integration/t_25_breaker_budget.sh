@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_25_breaker_budget.sh - the circuit breaker stops a run against a dead upstream; the retry
 # budget caps the retries of a run.
 

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_30_cli.sh - config errors, database errors, dry run, filters, shards, output formats.
 
 fake_start
@@ -79,18 +80,22 @@ q "INSERT INTO auth_sessions (user_email, aimharder_token, aimharder_cookies, la
    VALUES ('fresh@example.com', 'ok-fresh-$(rand_hex)', '[]', now() - interval '1 minute')"
 q "INSERT INTO auth_sessions (user_email, aimharder_token, aimharder_cookies, created_at, token_update_claimed_until)
    VALUES ('claimed@example.com', 'ok-claimed-$(rand_hex)', '[]', now() - interval '1 day', now() + interval '5 minutes')"
+q "INSERT INTO auth_sessions (user_email, aimharder_token, aimharder_cookies, created_at)
+   VALUES ('nodate@example.com', 'ok-nodate-$(rand_hex)', '[]', NULL)"
 q "CREATE TABLE snap AS SELECT * FROM auth_sessions"
 : >"$FAKE_LOG"
 run_refresher -c "$CFG" -n
-check_eq "dry run: exit 0, 4 due rows listed (fresh and claimed rows are not due)" "0 4" \
+check_eq "dry run: exit 0, 5 due rows listed (fresh and claimed rows are not due)" "0 5" \
 	"$RUN_RC $(wc -l <"$RUN_OUT")"
+check_eq "dry run: a row with no date at all is due, and first" "nodate@example.com" \
+	"$(head -n 1 "$RUN_OUT" | cut -f 1)"
 check_match "dry run: email and a redacted token per line" $'^dry@example.com\tok-[0-9a-f]…\\([0-9]+\\)$' \
-	"$(head -n 1 "$RUN_OUT")"
+	"$(sed -n 2p "$RUN_OUT")"
 check_eq "dry run: nothing called, nothing changed" "0 0" \
 	"$(fake_count_requests) $(q "SELECT count(*) FROM (SELECT * FROM auth_sessions EXCEPT SELECT * FROM snap) d")"
 q "DROP TABLE snap"
 run_refresher -c "$CFG" -n --stale-after 0
-check_eq "--stale-after 0: every unclaimed row is due" 5 "$(wc -l <"$RUN_OUT")"
+check_eq "--stale-after 0: every unclaimed row is due" 6 "$(wc -l <"$RUN_OUT")"
 
 # --- --email and --limit ---
 q "DELETE FROM auth_sessions"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_40_db_blip.sh - PostgreSQL restarted in the middle of a run: the issued tokens are kept in
 # memory, the connection is re-established, and every one of them is written.
 

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_99_secrets.sh - runs last: nothing any run printed holds a secret the table or the config held.
 
 # One more run at debug level with a failing, a logging-out and a refreshed row, so every kind
