@@ -140,6 +140,6 @@ check "step summary: a Markdown table with the counts" grep -q '^| 4 | 2 | 1 | 1
 q "UPDATE auth_sessions SET created_at = now() - interval '1 day', last_token_update_date = NULL"
 run_refresher -c "$CFG" -q --stale-after 0
 check_eq "-q: only warnings, errors and the summary" "0" \
-	"$(grep -v -e '^summary: ' -e ' warn ' -e ' error ' "$RUN_ERR" | wc -l)"
+	"$(grep -c -v -e '^summary: ' -e ' warn ' -e ' error ' "$RUN_ERR")"
 check "-q: the failure is still shown" grep -q ' warn .*failed: HTTP 400' "$RUN_ERR"
 fake_stop
