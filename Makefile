@@ -62,3 +62,6 @@ demo: deps
 
 clean:
 	rm -rf $(BUILD) .demo
+
+# Further targets (install, lint, bench, fuzz, sanitizers) live beside the scripts they drive.
+include $(sort $(wildcard scripts/*.mk))
