@@ -10,7 +10,8 @@
 struct sweep_stats {
 	long count[OUTCOME_COUNT];
 	long due; /* rows claimed */
-	long retries;
+	long retries; /* requests after the first per row */
+	long throttle_waits; /* request starts delayed by refresh.max_rate */
 	long unwritten; /* issued tokens that could not be written (database lost) */
 	long duration_ms;
 	int stopped_by_signal;

@@ -32,8 +32,6 @@ static struct config *load_config(const struct cli *cli)
 /* Keys the config accepts whose behaviour is not built yet: say so rather than ignore them quietly. */
 static void warn_not_implemented(const struct config *cfg)
 {
-	if (cfg->refresh.max_rate > 0)
-		log_warn("config", "refresh.max_rate is not implemented in this version; no rate cap applies");
 	if (cfg->metrics.textfile[0] != '\0')
 		log_warn("config", "metrics.textfile is not implemented in this version; no metrics are written");
 	if (cfg->notify.webhook_url[0] != '\0')

@@ -16,10 +16,10 @@ char *report_text(char *buf, size_t size, const struct sweep_stats *st)
 	double rate = secs > 0 ? (double)finished_rows(st) / secs : 0;
 	snprintf(buf, size,
 	    "summary: due=%ld refreshed=%ld logged_out=%ld failed=%ld superseded=%ld released=%ld"
-	    " duration=%.1fs rate=%.0f/s",
+	    " duration=%.1fs rate=%.0f/s retries=%ld throttle_waits=%ld breaker=%s",
 	    st->due, st->count[OUTCOME_REFRESHED], st->count[OUTCOME_LOGGED_OUT],
 	    st->count[OUTCOME_FAILED], st->count[OUTCOME_SUPERSEDED], st->count[OUTCOME_RELEASED], secs,
-	    rate);
+	    rate, st->retries, st->throttle_waits, st->breaker_open ? "open" : "closed");
 	return buf;
 }
 
@@ -27,10 +27,11 @@ char *report_json(char *buf, size_t size, const struct sweep_stats *st)
 {
 	snprintf(buf, size,
 	    "{\"event\":\"summary\",\"due\":%ld,\"refreshed\":%ld,\"logged_out\":%ld,\"failed\":%ld,"
-	    "\"superseded\":%ld,\"released\":%ld,\"duration_ms\":%ld}",
+	    "\"superseded\":%ld,\"released\":%ld,\"retries\":%ld,\"throttle_waits\":%ld,"
+	    "\"breaker\":\"%s\",\"duration_ms\":%ld}",
 	    st->due, st->count[OUTCOME_REFRESHED], st->count[OUTCOME_LOGGED_OUT],
 	    st->count[OUTCOME_FAILED], st->count[OUTCOME_SUPERSEDED], st->count[OUTCOME_RELEASED],
-	    st->duration_ms);
+	    st->retries, st->throttle_waits, st->breaker_open ? "open" : "closed", st->duration_ms);
 	return buf;
 }
 
@@ -47,12 +48,14 @@ static void step_summary(const struct sweep_stats *st, int exit_code)
 	}
 	fprintf(f,
 	    "### refresher %s\n\n"
-	    "| due | refreshed | logged out | failed | superseded | released | duration | exit |\n"
-	    "|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-	    "| %ld | %ld | %ld | %ld | %ld | %ld | %.1f s | %d |\n\n",
+	    "| due | refreshed | logged out | failed | superseded | released | retries | throttle waits"
+	    " | breaker | duration | exit |\n"
+	    "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|---:|\n"
+	    "| %ld | %ld | %ld | %ld | %ld | %ld | %ld | %ld | %s | %.1f s | %d |\n\n",
 	    exit_code == 0 ? "run OK" : "run needs attention", st->due, st->count[OUTCOME_REFRESHED],
 	    st->count[OUTCOME_LOGGED_OUT], st->count[OUTCOME_FAILED], st->count[OUTCOME_SUPERSEDED],
-	    st->count[OUTCOME_RELEASED], (double)st->duration_ms / 1000.0, exit_code);
+	    st->count[OUTCOME_RELEASED], st->retries, st->throttle_waits,
+	    st->breaker_open ? "open" : "closed", (double)st->duration_ms / 1000.0, exit_code);
 	if (fclose(f) != 0)
 		log_warn("report", "cannot write GITHUB_STEP_SUMMARY");
 }

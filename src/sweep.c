@@ -77,6 +77,9 @@ struct sweep {
 	long first_attempts; /* requests that were a row's first */
 	long retries_scheduled; /* retries granted from the budget */
 	int consecutive_bad; /* answers in a row that were transient or failed (breaker) */
+	int limit_now; /* adaptive in-flight limit: halved on 429/503, +1 per success */
+	long long next_start_us; /* max_rate pacing: no request starts before this */
+	int throttled; /* a start is being held back by max_rate right now */
 	long long db_down_since; /* 0 = the database is fine */
 	long long next_db_try;
 	long db_backoff;
@@ -88,6 +91,13 @@ static long long now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void queue_push(struct queue *q, struct job *j)
@@ -371,6 +381,20 @@ static int retry_allowed(const struct sweep *s)
 
 static void drain(struct sweep *s, const char *why);
 
+/* Adaptive concurrency: the upstream says slow down (429, 503): halve; a success: one more. */
+static void adapt_limit(struct sweep *s, const struct upstream_done *d, enum answer_kind kind)
+{
+	int before = s->limit_now;
+	if (!d->transport_error && (d->status == 429 || d->status == 503))
+		s->limit_now = s->limit_now > 1 ? s->limit_now / 2 : 1;
+	else if ((kind == ANSWER_REFRESHED || kind == ANSWER_LOGOUT) &&
+	    s->limit_now < s->cfg->refresh.concurrency)
+		s->limit_now++;
+	if (s->limit_now < before)
+		log_debug("sweep", "upstream answered HTTP %ld: in-flight limit %d -> %d", d->status,
+		    before, s->limit_now);
+}
+
 /* Decides what a finished request means for its job. */
 static void handle_done(struct sweep *s, struct upstream_done *d)
 {
@@ -393,6 +417,7 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		s->consecutive_bad++;
 	else
 		s->consecutive_bad = 0;
+	adapt_limit(s, d, a.kind);
 	switch (a.kind) {
 	case ANSWER_TRANSIENT:
 		if (s->draining) {
@@ -499,6 +524,33 @@ static void progress(struct sweep *s, long long now)
 	    upstream_in_flight(s->up), rate);
 }
 
+/*
+ * Starts ready jobs while the in-flight limit and refresh.max_rate allow.
+ * Pacing is smooth: starts are spaced 1/max_rate apart, never bunched.
+ * Returns ms until the next start is allowed when one is held back, else -1.
+ */
+static long start_ready(struct sweep *s)
+{
+	double rate = s->cfg->refresh.max_rate;
+	while (!s->draining && s->ready.n > 0 && upstream_in_flight(s->up) < s->limit_now) {
+		if (rate > 0) {
+			long long now = now_us();
+			if (now < s->next_start_us) {
+				if (!s->throttled)
+					s->st->throttle_waits++;
+				s->throttled = 1;
+				long ms = (long)((s->next_start_us - now + 999) / 1000);
+				return ms > 0 ? ms : 1;
+			}
+			/* Spaced from the actual start: never more than max_rate in any second. */
+			s->next_start_us = now + (long long)(1e6 / rate);
+			s->throttled = 0;
+		}
+		start(s, queue_pop(&s->ready));
+	}
+	return -1;
+}
+
 /* Whether the loop has nothing left to do. */
 static int finished(const struct sweep *s)
 {
@@ -527,9 +579,7 @@ static void sweep_loop(struct sweep *s)
 		    db_usable(s, now))
 			claim(s);
 		long next_wake = wake_waiting(s, now);
-		while (!s->draining && upstream_in_flight(s->up) < cfg->refresh.concurrency &&
-		    s->ready.n > 0)
-			start(s, queue_pop(&s->ready));
+		long pace_wait = start_ready(s);
 		int idle = upstream_in_flight(s->up) == 0 && s->ready.n == 0;
 		if (s->npending > 0 && db_usable(s, now) &&
 		    (s->npending >= FLUSH_BATCH || now - s->oldest_pending >= FLUSH_INTERVAL_MS ||
@@ -544,6 +594,8 @@ static void sweep_loop(struct sweep *s)
 		long timeout = LOOP_TICK_MS;
 		if (next_wake >= 0 && next_wake < timeout)
 			timeout = next_wake;
+		if (pace_wait >= 0 && pace_wait < timeout)
+			timeout = pace_wait;
 		if (s->npending > 0) {
 			long flush_in = (long)(s->oldest_pending + FLUSH_INTERVAL_MS - now);
 			if (s->db_down_since != 0)
@@ -558,7 +610,8 @@ static void sweep_loop(struct sweep *s)
 				handle_done(s, &d);
 				upstream_done_clear(&d);
 			}
-		} else if (timeout > 0 && !(s->ready.n > 0 && !s->draining)) {
+		} else if (timeout > 0) {
+			/* Nothing on the wire: wait for a backoff, the pacer, a flush or the next tick. */
 			struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
 			(void)nanosleep(&ts, NULL);
 		}
@@ -576,6 +629,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	s.limit = limit;
 	s.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
 	s.started = now_ms();
+	s.limit_now = cfg->refresh.concurrency;
 	s.next_progress = s.started + PROGRESS_INTERVAL_MS;
 	if (cfg->refresh.max_runtime_ms > 0)
 		s.deadline = s.started + cfg->refresh.max_runtime_ms;

@@ -133,7 +133,7 @@ seed 1 bad
 GITHUB_STEP_SUMMARY=$TEST_TMP/step.md run_refresher -c "$CFG" --log-format json
 check_eq "json: exit 1 (one failed)" 1 "$RUN_RC"
 check "json: every stderr line is a JSON object" jq -e -s 'all(type == "object")' "$RUN_ERR"
-check_eq "json: last line is the summary" '{"event":"summary","due":4,"refreshed":2,"logged_out":1,"failed":1,"superseded":0,"released":0}' \
+check_eq "json: last line is the summary" '{"event":"summary","due":4,"refreshed":2,"logged_out":1,"failed":1,"superseded":0,"released":0,"retries":0,"throttle_waits":0,"breaker":"closed"}' \
 	"$(tail -n 1 "$RUN_ERR" | jq -c 'del(.duration_ms)')"
 check "json: duration_ms is a number" jq -e -s 'last | .duration_ms | type == "number"' "$RUN_ERR"
 check "step summary: a Markdown table with the counts" grep -q '^| 4 | 2 | 1 | 1 | 0 | 0 |' "$TEST_TMP/step.md"
