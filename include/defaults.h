@@ -80,8 +80,15 @@
 #define LOG_FIELD_MAX 200
 /* The one-line reason stored in last_token_update_error. */
 #define REASON_MAX 160
-/* Progress is logged at most this often. */
-#define PROGRESS_INTERVAL_MS 2000
+/* Progress: as a log event this often when stderr is not a terminal... */
+#define PROGRESS_INTERVAL_MS 10000
+/* ...and as a live status line redrawn this often when it is. */
+#define STATUS_INTERVAL_MS 250
+/* Longest live status line. */
+#define LOG_STATUS_MAX 160
+
+/* The end-of-run webhook gives up after this long. */
+#define NOTIFY_TIMEOUT_MS 10000L
 
 /* Config: most errors reported before giving up. */
 #define CONFIG_MAX_ERRORS 50

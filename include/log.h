@@ -32,6 +32,15 @@ void log_msg(enum log_level level, const char *ctx, const char *fmt, ...)
 #define log_info(ctx, ...) log_msg(LOG_LEVEL_INFO, (ctx), __VA_ARGS__)
 #define log_debug(ctx, ...) log_msg(LOG_LEVEL_DEBUG, (ctx), __VA_ARGS__)
 
+/*
+ * The live status line (a progress bar) on stderr when it is a terminal and
+ * the format is text; a no-op otherwise. NULL erases it. Log events erase it
+ * and draw it again below them; log_raw erases it for good.
+ */
+void log_status(const char *line);
+/* Whether log_status draws anything (stderr is a terminal, text format). */
+int log_status_enabled(void);
+
 /* Writes a raw, already formatted line (a summary) to stderr, unconditionally. */
 void log_raw(const char *line);
 

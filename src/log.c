@@ -23,6 +23,12 @@
 static enum log_format g_format = LOG_FORMAT_TEXT;
 static enum log_level g_level = LOG_LEVEL_INFO;
 
+/* The live status line on a terminal; erased before each event and drawn again after it. */
+static char g_status[LOG_STATUS_MAX];
+static size_t g_status_len;
+/* Moves to the start of the line and erases it. */
+static const char erase_line[] = "\r\033[K";
+
 /* A bounded output line; an append that does not fit is refused, never overflows. */
 struct line {
 	char buf[LOG_LINE_MAX];
@@ -282,7 +288,31 @@ void log_msg(enum log_level level, const char *ctx, const char *fmt, ...)
 		l.limit = sizeof l.buf;
 		(void)line_puts(&l, "\n");
 	}
+	if (g_status_len > 0)
+		write_all(erase_line, sizeof(erase_line) - 1);
 	write_all(l.buf, l.len);
+	if (g_status_len > 0)
+		write_all(g_status, g_status_len);
+	errno = saved;
+}
+
+int log_status_enabled(void)
+{
+	return g_format == LOG_FORMAT_TEXT && isatty(STDERR_FILENO);
+}
+
+void log_status(const char *line)
+{
+	int saved = errno;
+	if (!log_status_enabled())
+		return;
+	write_all(erase_line, sizeof(erase_line) - 1);
+	g_status_len = 0;
+	if (line != NULL) {
+		(void)log_escape(g_status, sizeof(g_status), line, strlen(line), sizeof(g_status) - 8);
+		g_status_len = strlen(g_status);
+		write_all(g_status, g_status_len);
+	}
 	errno = saved;
 }
 
@@ -295,6 +325,10 @@ void log_raw(const char *line)
 
 	if (line == NULL)
 		line = "";
+	if (g_status_len > 0) {
+		write_all(erase_line, sizeof(erase_line) - 1);
+		g_status_len = 0;
+	}
 	iov[0].iov_base = (void *)line;
 	iov[0].iov_len = strlen(line);
 	iov[1].iov_base = (void *)"\n";

@@ -1,6 +1,7 @@
 /* main.c - refresher: load the config, open the database, run one sweep, report, exit with a code. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <curl/curl.h>
 
@@ -9,6 +10,8 @@
 #include "db.h"
 #include "defaults.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "report.h"
 #include "sweep.h"
 
@@ -29,13 +32,16 @@ static struct config *load_config(const struct cli *cli)
 	return cfg;
 }
 
-/* Keys the config accepts whose behaviour is not built yet: say so rather than ignore them quietly. */
-static void warn_not_implemented(const struct config *cfg)
+/*
+ * What every run that got as far as the database leaves behind: the metrics
+ * file and, on a non-zero exit, the webhook. Neither changes the exit code.
+ */
+static void after_run(const struct config *cfg, const struct sweep_stats *st, int rc)
 {
-	if (cfg->metrics.textfile[0] != '\0')
-		log_warn("config", "metrics.textfile is not implemented in this version; no metrics are written");
-	if (cfg->notify.webhook_url[0] != '\0')
-		log_warn("config", "notify.webhook_url is not implemented in this version; no notification is sent");
+	if (cfg->metrics.textfile[0] != '\0' && metrics_write(cfg->metrics.textfile, st, rc) != 0)
+		log_debug("metrics", "metrics file not written; the exit code stays %d", rc);
+	if (rc != EXIT_OK && cfg->notify.webhook_url[0] != '\0')
+		(void)notify_send(cfg->notify.webhook_url, st, rc);
 }
 
 static int run(const struct cli *cli, struct config *cfg)
@@ -45,14 +51,16 @@ static int run(const struct cli *cli, struct config *cfg)
 		cfg->refresh.stale_after_ms };
 	struct sweep_stats st;
 	int rc;
+	memset(&st, 0, sizeof(st));
 	if (cfg->upstream.profile != PROFILE_AIMHARDER) {
 		log_error("config", "upstream.profile: only 'aimharder' is implemented in this version");
 		return EXIT_CONFIG;
 	}
-	warn_not_implemented(cfg);
 	struct db *db = db_open(cfg, &filter, err, sizeof(err));
 	if (db == NULL) {
 		log_error("db", "%s", err);
+		if (!cli->dry_run)
+			after_run(cfg, &st, EXIT_DATABASE);
 		return EXIT_DATABASE;
 	}
 	if (cli->dry_run) {
@@ -67,6 +75,7 @@ static int run(const struct cli *cli, struct config *cfg)
 	rc = sweep_run(cfg, db, cli->limit, &st);
 	report_summary(&st, rc);
 	db_close(db);
+	after_run(cfg, &st, rc);
 	return rc;
 }
 

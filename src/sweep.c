@@ -11,6 +11,7 @@
 #include "cookies.h"
 #include "defaults.h"
 #include "log.h"
+#include "parse.h"
 #include "sweep.h"
 #include "tokenupdate.h"
 #include "upstream.h"
@@ -512,16 +513,35 @@ static void drain(struct sweep *s, const char *why)
 			job_free(j);
 }
 
+/*
+ * Progress: a live line (done/total, rate, failures, ETA) redrawn on a
+ * terminal; a log event every PROGRESS_INTERVAL_MS otherwise.
+ */
 static void progress(struct sweep *s, long long now)
 {
+	char line[LOG_STATUS_MAX];
 	long done = 0;
 	for (int o = 0; o < OUTCOME_COUNT; o++)
 		done += s->st->count[o];
+	long total = s->total >= 0 ? s->total : s->claimed;
+	if (total < done)
+		total = done;
 	double secs = (double)(now - s->started) / 1000.0;
 	double rate = secs > 0 ? (double)done / secs : 0;
-	log_info("sweep", "progress: %ld/%ld done, %ld failed, %d in flight, %.0f rows/s", done,
-	    s->total >= 0 ? s->total : s->claimed, s->st->count[OUTCOME_FAILED],
-	    upstream_in_flight(s->up), rate);
+	if (log_status_enabled()) {
+		char eta[32] = "?";
+		if (rate > 0 && total >= done)
+			(void)format_duration(eta, sizeof(eta),
+			    (long)((double)(total - done) / rate * 1000.0) / 1000 * 1000);
+		snprintf(line, sizeof(line), "%ld/%ld done  %.0f rows/s  %ld failed  %d in flight  ETA %s",
+		    done, total, rate, s->st->count[OUTCOME_FAILED], upstream_in_flight(s->up), eta);
+		log_status(line);
+		s->next_progress = now + STATUS_INTERVAL_MS;
+		return;
+	}
+	log_info("sweep", "progress: %ld/%ld done, %ld failed, %d in flight, %.0f rows/s", done, total,
+	    s->st->count[OUTCOME_FAILED], upstream_in_flight(s->up), rate);
+	s->next_progress = now + PROGRESS_INTERVAL_MS;
 }
 
 /*
@@ -585,10 +605,8 @@ static void sweep_loop(struct sweep *s)
 		    (s->npending >= FLUSH_BATCH || now - s->oldest_pending >= FLUSH_INTERVAL_MS ||
 			(idle && (s->waiting.n == 0 || s->draining))))
 			(void)flush(s);
-		if (now >= s->next_progress) {
+		if (now >= s->next_progress)
 			progress(s, now);
-			s->next_progress = now + PROGRESS_INTERVAL_MS;
-		}
 		if (finished(s))
 			break;
 		long timeout = LOOP_TICK_MS;
@@ -630,7 +648,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	s.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
 	s.started = now_ms();
 	s.limit_now = cfg->refresh.concurrency;
-	s.next_progress = s.started + PROGRESS_INTERVAL_MS;
+	s.next_progress = s.started + (log_status_enabled() ? STATUS_INTERVAL_MS : PROGRESS_INTERVAL_MS);
 	if (cfg->refresh.max_runtime_ms > 0)
 		s.deadline = s.started + cfg->refresh.max_runtime_ms;
 	s.up = upstream_new(cfg);
@@ -645,6 +663,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		log_info("sweep", "%ld rows due", s.total);
 
 	sweep_loop(&s);
+	log_status(NULL);
 
 	for (size_t i = 0; i < s.npending; i++) {
 		struct result *r = s.pending[i];
