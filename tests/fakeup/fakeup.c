@@ -42,6 +42,8 @@
 #define DEFAULT_SLOW_MS 1500L
 /* Longest value of a --*-ms option (1 hour). */
 #define MAX_OPT_MS 3600000L
+/* Largest PEM file --tls-cert / --tls-key read. */
+#define MAX_PEM_BYTES (1024 * 1024)
 
 struct seen {
 	struct seen *next;
@@ -59,6 +61,8 @@ struct req {
 static struct {
 	FILE *log;
 	const char *control;
+	/* PEM text of --tls-cert and --tls-key (both NULL: plain HTTP); MHD borrows them. */
+	char *tls_cert, *tls_key;
 	long latency_ms, jitter_ms, slow_ms;
 	pthread_mutex_t log_mu, seen_mu;
 	struct seen *seen[SEEN_BUCKETS];
@@ -634,6 +638,24 @@ on_done(void *cls, struct MHD_Connection *conn, void **req_cls, enum MHD_Request
 	}
 }
 
+/* MHD connection callback, HTTPS only: logs every accepted connection as {"ev":"conn"} before
+ * its TLS handshake, so a test can count the handshakes a client tried (a failed one sends no
+ * request to log). */
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	(void)socket_context;
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	pthread_mutex_lock(&g.log_mu);
+	fprintf(g.log, "{\"ev\":\"conn\",\"t_us\":%" PRId64 "}\n", now_us());
+	fflush(g.log);
+	pthread_mutex_unlock(&g.log_mu);
+}
+
 /* Parses a non-negative millisecond option value or dies. */
 static long
 parse_ms(const char *opt, const char *s)
@@ -663,6 +685,29 @@ write_port(const char *path, unsigned port)
 	free(tmp);
 }
 
+/* Reads the PEM file path (at most MAX_PEM_BYTES) into a new NUL-terminated string; dies on
+ * failure. Caller frees. */
+static char *
+read_pem(const char *opt, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (f == NULL)
+		die("%s %s: %s", opt, path, strerror(errno));
+	if ((buf = malloc(MAX_PEM_BYTES + 1)) == NULL)
+		die("out of memory");
+	n = fread(buf, 1, MAX_PEM_BYTES + 1, f);
+	if (ferror(f) || n > MAX_PEM_BYTES)
+		die("%s %s: unreadable or over %d bytes", opt, path, MAX_PEM_BYTES);
+	(void)fclose(f);
+	buf[n] = '\0';
+	if (n == 0 || strstr(buf, "-----BEGIN ") == NULL)
+		die("%s %s: not a PEM file", opt, path);
+	return buf;
+}
+
 /* Raises the open-file limit to its hard maximum so thousands of connections fit. */
 static void
 raise_nofile(void)
@@ -675,30 +720,47 @@ raise_nofile(void)
 	}
 }
 
-/* Starts the HTTP daemon on 127.0.0.1, ephemeral port; dies on failure. Caller stops it. */
+/* Starts the HTTP daemon on 127.0.0.1, ephemeral port (HTTPS when g.tls_cert is set); dies on
+ * failure. Caller stops it. */
 static struct MHD_Daemon *
 daemon_start(void)
 {
 	struct sockaddr_in sin;
 	struct MHD_Daemon *d;
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_POLL | MHD_USE_ERROR_LOG;
+	/* Without TLS the first item ends the list (MHD stops at the first END): plain HTTP
+	 * serves exactly as before. */
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, g.tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, g.tls_key },
+		{ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = 0; /* ephemeral: the port file tells the tests which */
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (g.tls_cert != NULL) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+			die("--tls-cert: this libmicrohttpd is built without TLS");
+		flags |= MHD_USE_TLS;
+	} else
+		tls_opts[0].option = MHD_OPTION_END;
 	/* One thread per connection: handlers may block (latency, slow, hold, hang).
 	 * poll() instead of select() so descriptors above FD_SETSIZE work. */
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_POLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, NULL,
+	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_LIMIT,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 0U,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096U,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
+	    MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	if (d == NULL)
-		die("cannot start the HTTP daemon on 127.0.0.1");
+		die("cannot start the HTTP%s daemon on 127.0.0.1", g.tls_cert ? "S" : "");
 	return d;
 }
 
@@ -720,7 +782,8 @@ main(int argc, char **argv)
 
 		if (v == NULL)
 			die("usage: fakeup --port-file FILE --log FILE [--latency-ms N] "
-			    "[--jitter-ms N] [--control DIR] [--slow-ms N]");
+			    "[--jitter-ms N] [--control DIR] [--slow-ms N] "
+			    "[--tls-cert PEM --tls-key PEM]");
 		if (strcmp(a, "--port-file") == 0)
 			port_file = v;
 		else if (strcmp(a, "--log") == 0)
@@ -733,11 +796,20 @@ main(int argc, char **argv)
 			g.jitter_ms = parse_ms(a, v);
 		else if (strcmp(a, "--slow-ms") == 0)
 			g.slow_ms = parse_ms(a, v);
+		else if (strcmp(a, "--tls-cert") == 0) {
+			free(g.tls_cert);
+			g.tls_cert = read_pem(a, v);
+		} else if (strcmp(a, "--tls-key") == 0) {
+			free(g.tls_key);
+			g.tls_key = read_pem(a, v);
+		}
 		else
 			die("unknown option '%s'", a);
 	}
 	if (port_file == NULL || log_path == NULL)
 		die("--port-file and --log are required");
+	if ((g.tls_cert == NULL) != (g.tls_key == NULL))
+		die("--tls-cert and --tls-key go together");
 	if ((g.log = fopen(log_path, "a")) == NULL)
 		die("%s: %s", log_path, strerror(errno));
 	raise_nofile();
@@ -774,6 +846,8 @@ main(int argc, char **argv)
 		(void)pthread_join(watcher, NULL);
 	(void)pthread_cond_destroy(&g.wait_cv);
 	seen_clear();
+	free(g.tls_cert);
+	free(g.tls_key);
 	if (fclose(g.log) != 0)
 		die("%s: %s", log_path, strerror(errno));
 	return 0;
