@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
 #include "cookies.h"
 #include "defaults.h"
 
@@ -173,63 +174,6 @@ static struct cookie *jar_push(struct cookie_jar *jar)
 	return &jar->v[jar->n++];
 }
 
-/* 1 for the four whitespace bytes JSON allows between tokens. */
-static int is_json_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * Parses exactly len bytes as one JSON value; trailing JSON whitespace is
- * allowed, anything else after the value (garbage, a NUL) is an error.
- * Returns 0 and *out (NULL for JSON null; caller puts), or -1 with *why a
- * static description.
- */
-static int json_parse_exact(const char *s, size_t len, struct json_object **out, const char **why)
-{
-	struct json_tokener *tok;
-	struct json_object *obj;
-	enum json_tokener_error err;
-	int rc = -1;
-
-	*out = NULL;
-	if (len > INT_MAX) {
-		*why = "too large";
-		return -1;
-	}
-	tok = json_tokener_new(); /* nesting capped at JSON_TOKENER_DEFAULT_DEPTH */
-	if (tok == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, s, (int)len);
-	err = json_tokener_get_error(tok);
-	if (err == json_tokener_continue) {
-		/* All bytes eaten, value maybe unfinished ("null", "12"): a NUL ends the input. */
-		obj = json_tokener_parse_ex(tok, "", 1);
-		err = json_tokener_get_error(tok);
-	} else if (err == json_tokener_success) {
-		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-			if (!is_json_ws(s[i])) {
-				*why = "trailing data after the JSON value";
-				json_object_put(obj);
-				goto out;
-			}
-		}
-	}
-	if (err != json_tokener_success) {
-		*why = json_tokener_error_desc(err);
-		json_object_put(obj);
-		goto out;
-	}
-	*out = obj;
-	rc = 0;
-out:
-	json_tokener_free(tok);
-	return rc;
-}
-
 /*
  * If o is {"name": string, "value": string} (maybe with more keys) and
  * neither string holds a NUL, returns 1 and the strings (borrowed from o)
@@ -304,7 +248,7 @@ int cookies_parse_json(struct cookie_jar *jar, const char *json, size_t len,
 		(void)snprintf(err, errlen, "stored cookies JSON over %d bytes", MAX_COOKIES_JSON_BYTES);
 		return -1;
 	}
-	for (i = 0; i < len && is_json_ws(json[i]); i++)
+	for (i = 0; i < len && jsonutil_is_ws(json[i]); i++)
 		;
 	if (i == len)
 		return 0; /* "" (or only whitespace): an empty jar */
@@ -313,7 +257,7 @@ int cookies_parse_json(struct cookie_jar *jar, const char *json, size_t len,
 		(void)snprintf(err, errlen, "stored cookies are not valid UTF-8");
 		return -1;
 	}
-	if (json_parse_exact(json, len, &root, &why) != 0) {
+	if (jsonutil_parse_exact(json, len, &root, &why) != 0) {
 		(void)snprintf(err, errlen, "stored cookies are not valid JSON (%s)", why);
 		return -1;
 	}

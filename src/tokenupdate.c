@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
 #include "form.h"
 #include "tokenupdate.h"
 
@@ -58,63 +59,6 @@ static int status_transient(long status)
 		return 1;
 	}
 	return 0;
-}
-
-/* 1 for the four whitespace bytes JSON allows between tokens. */
-static int is_json_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * Parses exactly len bytes as one JSON value (strict; trailing JSON
- * whitespace allowed, anything else after the value, a NUL included, is an
- * error; nesting capped by json-c's default depth). Returns 0 and *out
- * (NULL for JSON null; caller puts), or -1 with *why a static description.
- */
-static int json_parse_exact(const char *s, size_t len, struct json_object **out, const char **why)
-{
-	struct json_tokener *tok;
-	struct json_object *obj;
-	enum json_tokener_error err;
-	int rc = -1;
-
-	*out = NULL;
-	if (len > INT_MAX) {
-		*why = "too large";
-		return -1;
-	}
-	tok = json_tokener_new();
-	if (tok == NULL) {
-		*why = "out of memory";
-		return -1;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	obj = json_tokener_parse_ex(tok, s, (int)len);
-	err = json_tokener_get_error(tok);
-	if (err == json_tokener_continue) {
-		/* All bytes eaten, value maybe unfinished ("12"): a NUL ends the input. */
-		obj = json_tokener_parse_ex(tok, "", 1);
-		err = json_tokener_get_error(tok);
-	} else if (err == json_tokener_success) {
-		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
-			if (!is_json_ws(s[i])) {
-				*why = "trailing data after the JSON value";
-				json_object_put(obj);
-				goto out;
-			}
-		}
-	}
-	if (err != json_tokener_success) {
-		*why = json_tokener_error_desc(err);
-		json_object_put(obj);
-		goto out;
-	}
-	*out = obj;
-	rc = 0;
-out:
-	json_tokener_free(tok);
-	return rc;
 }
 
 static void answer_set(struct answer *out, enum answer_kind kind, const char *fmt, ...)
@@ -185,7 +129,7 @@ int tokenupdate_classify(const struct http_answer *in, struct answer *out)
 		answer_set(out, ANSWER_FAILED, "HTTP %ld", in->status);
 		return 0;
 	}
-	if (in->body == NULL || json_parse_exact(in->body, in->len, &root, &why) != 0) {
+	if (in->body == NULL || jsonutil_parse_exact(in->body, in->len, &root, &why) != 0) {
 		answer_set(out, ANSWER_FAILED, "answer is not JSON (%s)",
 		    in->body == NULL ? "empty body" : why);
 		return 0;

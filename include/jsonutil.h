@@ -1,0 +1,20 @@
+/* jsonutil.h - strict parsing of an untrusted JSON text of known length (json-c). */
+#ifndef REFRESHER_JSONUTIL_H
+#define REFRESHER_JSONUTIL_H
+
+#include <stddef.h>
+#include <json-c/json.h>
+
+/* 1 for the four whitespace bytes JSON allows between tokens. */
+int jsonutil_is_ws(char c);
+
+/*
+ * Parses exactly len bytes as one JSON value (strict; trailing JSON
+ * whitespace allowed; anything else after the value, a NUL included, is an
+ * error; nesting capped by json-c's default depth). Returns 0 and *out (NULL
+ * for JSON null; caller puts), or -1 with *why a static description.
+ */
+int jsonutil_parse_exact(const char *s, size_t len, struct json_object **out, const char **why)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,56 @@
+/* jsonutil.c - strict parsing of an untrusted JSON text of known length (json-c). */
+#include <limits.h>
+
+#include "jsonutil.h"
+
+/* 1 for the four whitespace bytes JSON allows between tokens. */
+int jsonutil_is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int jsonutil_parse_exact(const char *s, size_t len, struct json_object **out, const char **why)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	enum json_tokener_error err;
+	int rc = -1;
+
+	*out = NULL;
+	if (len > INT_MAX) {
+		*why = "too large";
+		return -1;
+	}
+	tok = json_tokener_new();
+	if (tok == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, s, (int)len);
+	err = json_tokener_get_error(tok);
+	if (err == json_tokener_continue) {
+		/* All bytes eaten, value maybe unfinished ("12"): a NUL ends the input. */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		err = json_tokener_get_error(tok);
+	} else if (err == json_tokener_success) {
+		for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+			if (!jsonutil_is_ws(s[i])) {
+				*why = "trailing data after the JSON value";
+				json_object_put(obj);
+				goto out;
+			}
+		}
+	}
+	if (err != json_tokener_success) {
+		*why = json_tokener_error_desc(err);
+		json_object_put(obj);
+		goto out;
+	}
+	*out = obj;
+	rc = 0;
+out:
+	json_tokener_free(tok);
+	return rc;
+}
+
