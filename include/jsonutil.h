@@ -17,4 +17,11 @@ int jsonutil_is_ws(char c);
 int jsonutil_parse_exact(const char *s, size_t len, struct json_object **out, const char **why)
     __attribute__((warn_unused_result));
 
+/*
+ * Checks a token value: a non-empty JSON string of printable ASCII without
+ * spaces (0x21..0x7E), at most MAX_TOKEN_BYTES. Returns NULL when good, else
+ * a reason naming field (in buf, at least 64 bytes). Never quotes the value.
+ */
+const char *jsonutil_token_problem(struct json_object *v, const char *field, char *buf, size_t size);
+
 #endif

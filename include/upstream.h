@@ -44,4 +44,7 @@ int upstream_wait(struct upstream *up, int timeout_ms);
 /* Takes the next finished transfer into *out (caller clears it). Returns 1, or 0 when none. */
 int upstream_next(struct upstream *up, struct upstream_done *out);
 
+/* 1 for the HTTP statuses worth a retry: 408, 429, 500, 502, 503, 504. */
+int http_status_transient(long status);
+
 #endif

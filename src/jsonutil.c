@@ -1,5 +1,8 @@
 /* jsonutil.c - strict parsing of an untrusted JSON text of known length (json-c). */
 #include <limits.h>
+#include <stdio.h>
+
+#include "defaults.h"
 
 #include "jsonutil.h"
 
@@ -54,3 +57,32 @@ out:
 	return rc;
 }
 
+
+/* See jsonutil.h. */
+const char *jsonutil_token_problem(struct json_object *v, const char *field, char *buf, size_t size)
+{
+	const unsigned char *s;
+	size_t len;
+
+	if (!json_object_is_type(v, json_type_string)) {
+		(void)snprintf(buf, size, "%s not a string", field);
+		return buf;
+	}
+	s = (const unsigned char *)json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len == 0) {
+		(void)snprintf(buf, size, "%s empty", field);
+		return buf;
+	}
+	if (len > MAX_TOKEN_BYTES) {
+		(void)snprintf(buf, size, "%s too long (%zu bytes)", field, len);
+		return buf;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7E) {
+			(void)snprintf(buf, size, "%s invalid (non-printable)", field);
+			return buf;
+		}
+	}
+	return NULL;
+}

@@ -10,6 +10,7 @@
 #include "jsonutil.h"
 #include "form.h"
 #include "tokenupdate.h"
+#include "upstream.h"
 
 /* Static name of an answer kind for logs. */
 const char *answer_kind_name(enum answer_kind kind)
@@ -46,21 +47,6 @@ char *tokenupdate_request_body(const struct config *cfg, const char *token,
 	return body;
 }
 
-/* 1 for the statuses SPEC calls transient. */
-static int status_transient(long status)
-{
-	switch (status) {
-	case 408:
-	case 429:
-	case 500:
-	case 502:
-	case 503:
-	case 504:
-		return 1;
-	}
-	return 0;
-}
-
 static void answer_set(struct answer *out, enum answer_kind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -73,32 +59,6 @@ static void answer_set(struct answer *out, enum answer_kind kind, const char *fm
 	va_start(ap, fmt);
 	(void)vsnprintf(out->reason, sizeof out->reason, fmt, ap);
 	va_end(ap);
-}
-
-/*
- * Checks a newToken value: a non-empty string of printable ASCII without
- * spaces (0x21..0x7E), at most MAX_TOKEN_BYTES. Returns NULL when good, else
- * the reason (into buf). Never quotes the value.
- */
-static const char *token_problem(struct json_object *v, char *buf, size_t size)
-{
-	const unsigned char *s;
-	size_t len;
-
-	if (!json_object_is_type(v, json_type_string))
-		return "newToken not a string";
-	s = (const unsigned char *)json_object_get_string(v);
-	len = (size_t)json_object_get_string_len(v);
-	if (len == 0)
-		return "newToken empty";
-	if (len > MAX_TOKEN_BYTES) {
-		(void)snprintf(buf, size, "newToken too long (%zu bytes)", len);
-		return buf;
-	}
-	for (size_t i = 0; i < len; i++)
-		if (s[i] < 0x21 || s[i] > 0x7E)
-			return "newToken invalid (non-printable)";
-	return NULL;
 }
 
 /* See tokenupdate.h. Returns -1 only on OOM (out is then FAILED, "out of memory"). */
@@ -121,7 +81,7 @@ int tokenupdate_classify(const struct http_answer *in, struct answer *out)
 			answer_set(out, ANSWER_FAILED, "response body over the size limit");
 		return 0;
 	}
-	if (status_transient(in->status)) {
+	if (http_status_transient(in->status)) {
 		answer_set(out, ANSWER_TRANSIENT, "HTTP %ld", in->status);
 		return 0;
 	}
@@ -148,7 +108,7 @@ int tokenupdate_classify(const struct http_answer *in, struct answer *out)
 		answer_set(out, ANSWER_FAILED, "answer has neither newToken nor logout");
 		goto out;
 	}
-	problem = token_problem(v, buf, sizeof buf);
+	problem = jsonutil_token_problem(v, "newToken", buf, sizeof buf);
 	if (problem != NULL) {
 		answer_set(out, ANSWER_FAILED, "%s", problem);
 		goto out;
