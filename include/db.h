@@ -12,7 +12,7 @@ struct row {
 	char *id; /* as text */
 	char *email;
 	char *token; /* the token we send; every write is guarded by it (secret) */
-	char *cookies; /* stored cookies JSON text */
+	char *cookies; /* stored cookies JSON text, NULL when the column is absent */
 	char *fingerprint; /* NULL when the column is NULL or absent (secret) */
 	char *claim; /* our lease, UTC "YYYY-MM-DDTHH:MI:SS.US", guards releases */
 };
@@ -23,7 +23,9 @@ struct result {
 	struct row *row; /* borrowed */
 	enum outcome outcome; /* REFRESHED, LOGGED_OUT, FAILED or RELEASED on entry */
 	char *new_token; /* REFRESHED: heap-owned by the result */
-	char *cookies; /* REFRESHED: merged cookies JSON, heap-owned */
+	char *cookies; /* REFRESHED: merged cookies JSON, heap-owned, NULL when not stored */
+	char *access_token; /* REFRESHED (oauth2): heap-owned, NULL when not stored */
+	long long expires_at; /* REFRESHED (oauth2): Unix seconds, 0 = unknown */
 	char reason[REASON_MAX]; /* FAILED: one line, no secrets */
 	int written; /* set by db_write once durable */
 };

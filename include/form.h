@@ -13,4 +13,7 @@
 int form_append(char **buf, const char *name, const char *value)
     __attribute__((warn_unused_result));
 
+/* The escaping of form_append for one string. Caller frees; NULL on OOM. */
+char *form_escape(const char *s);
+
 #endif

@@ -16,6 +16,7 @@ struct sweep_stats {
 	long duration_ms;
 	int stopped_by_signal;
 	int breaker_open; /* the circuit breaker stopped the run */
+	int credentials_refused; /* the upstream refused our client credentials (oauth2) */
 	int db_lost;
 };
 

@@ -28,12 +28,13 @@ struct upstream *upstream_new(const struct config *cfg);
 void upstream_free(struct upstream *up);
 
 /*
- * Starts POST cfg->upstream.url with body (x-www-form-urlencoded, copied)
- * and, when cookie is non-empty, a Cookie header. owner comes back in
- * upstream_done. Returns 0, or -1 (logged) when the transfer could not start.
+ * Starts POST cfg->upstream.url with body (x-www-form-urlencoded, copied),
+ * a Cookie header when cookie is non-empty and an Authorization header when
+ * authorization is non-empty. owner comes back in upstream_done. Returns 0,
+ * or -1 (logged) when the transfer could not start.
  */
-int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie)
-    __attribute__((warn_unused_result));
+int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie,
+    const char *authorization) __attribute__((warn_unused_result));
 
 /* Transfers on the wire. */
 int upstream_in_flight(const struct upstream *up);

@@ -21,7 +21,8 @@ struct db {
 	struct db_filter filter;
 	PGconn *conn;
 	char *table; /* quoted, possibly schema-qualified */
-	char *c_id, *c_email, *c_token, *c_cookies, *c_fp; /* quoted; c_fp NULL when absent */
+	char *c_id, *c_email, *c_token; /* quoted */
+	char *c_cookies, *c_fp, *c_access, *c_expires; /* quoted; NULL when the role is absent */
 	char *id_type; /* SQL type of the id column, e.g. "uuid" */
 	char *cookies_type; /* SQL type of the cookies column, e.g. "jsonb" */
 	int has_updated_at;
@@ -115,6 +116,12 @@ static char *quote_qualified(const char *name)
 	return out;
 }
 
+/* The quoted column of an optional role, or NULL when it is mapped to "" (absent). */
+static char *quote_role(const char *name)
+{
+	return name != NULL && name[0] != '\0' ? quote_ident(name, strlen(name)) : NULL;
+}
+
 /* Executes sql with text params; returns the result (caller PQclear) or NULL on failure (logged). */
 static PGresult *exec_params(struct db *db, const char *what, const char *sql, int n,
     const char *const *params, ExecStatusType want)
@@ -168,27 +175,31 @@ static int check_schema(struct db *db, char *err, size_t errlen)
 		    cfg->database.table);
 		goto out;
 	}
-	const char *need[] = { cfg->database.columns.id, cfg->database.columns.email,
-		cfg->database.columns.token, cfg->database.columns.cookies, "created_at",
+	/* Roles mapped to "" are absent; the first three are required (the config ensures it). */
+	const struct config *c = cfg;
+	const char *need[] = { c->database.columns.id, c->database.columns.token,
+		c->database.columns.email, c->database.columns.cookies, c->database.columns.fingerprint,
+		c->database.columns.access_token, c->database.columns.expires_at, "created_at",
 		"last_token_update_date", "token_update_count", "last_token_update_error",
-		"token_update_claimed_until", cfg->database.columns.fingerprint };
+		"token_update_claimed_until" };
+	enum { NEED_ID = 0, NEED_COOKIES = 3 };
 	size_t nneed = sizeof(need) / sizeof(need[0]);
 	for (size_t i = 0; i < nneed; i++) {
 		int found = 0;
 		if (need[i] == NULL || need[i][0] == '\0') {
-			if (i < 4) {
+			if (i <= 2) {
 				snprintf(err, errlen, "database.columns: a required column is mapped to \"\"");
 				goto out;
 			}
 			continue;
 		}
-		for (int r = 0; r < PQntuples(res); r++) {
+		for (int r = 0; r < PQntuples(res) && !found; r++) {
 			if (strcmp(PQgetvalue(res, r, 0), need[i]) != 0)
 				continue;
 			found = 1;
-			if (i == 0)
+			if (i == NEED_ID)
 				db->id_type = xstrdup(PQgetvalue(res, r, 1));
-			if (i == 3)
+			if (i == NEED_COOKIES)
 				db->cookies_type = xstrdup(PQgetvalue(res, r, 1));
 		}
 		if (!found) {
@@ -200,7 +211,7 @@ static int check_schema(struct db *db, char *err, size_t errlen)
 	for (int r = 0; r < PQntuples(res); r++)
 		if (strcmp(PQgetvalue(res, r, 0), "updated_at") == 0)
 			db->has_updated_at = 1;
-	if (db->id_type == NULL || db->cookies_type == NULL) {
+	if (db->id_type == NULL || (db->c_cookies != NULL && db->cookies_type == NULL)) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
@@ -233,21 +244,71 @@ static int fix_cutoff(struct db *db, char *err, size_t errlen)
 
 /*
  * The WHERE clause of a due row, shared by count, dry run and claim.
- * Parameters: $1 cutoff, $2 email or NULL, $3 shard count, $4 shard index,
- * $5 excluded ids.
+ * Parameters: $1 cutoff (run start - stale_after), $2 email or NULL,
+ * $3 shard count, $4 shard index, $5 excluded ids. With an expires_at column
+ * a row is also due when it expires within refresh.ahead of the run's start
+ * (or has no expiry) and was not refreshed since the run started.
  */
 static char *due_where(const struct db *db)
 {
-	char *s = NULL;
+	const struct config *cfg = db->cfg;
+	char *s = NULL, *expiry = NULL;
+	if (db->c_expires != NULL) {
+		long stale = db->filter.stale_after_ms;
+		if (asprintf(&expiry,
+			" OR ((t.%s IS NULL OR t.%s <= ($1::timestamp AT TIME ZONE 'UTC')"
+			" + %ld * interval '1 millisecond')"
+			" AND coalesce(t.last_token_update_date, '-infinity'::timestamptz)"
+			" < ($1::timestamp AT TIME ZONE 'UTC') + %ld * interval '1 millisecond')",
+			db->c_expires, db->c_expires, stale + cfg->refresh.ahead_ms, stale) < 0)
+			return NULL;
+	}
 	if (asprintf(&s,
-		"coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
-		" <= ($1::timestamp AT TIME ZONE 'UTC')"
+		"(coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
+		" <= ($1::timestamp AT TIME ZONE 'UTC')%s)"
 		" AND (t.token_update_claimed_until IS NULL OR t.token_update_claimed_until < now())"
 		" AND ($2::text IS NULL OR t.%s = $2::text)"
 		" AND ($3::int = 0 OR abs(hashtext(t.%s::text)::bigint) %% $3::int = $4::int)"
 		" AND NOT (t.%s = ANY($5::%s[]))",
-		db->c_email, db->c_id, db->c_id, db->id_type) < 0)
+		expiry ? expiry : "", db->c_email, db->c_id, db->c_id, db->id_type) < 0)
+		s = NULL;
+	free(expiry);
+	return s;
+}
+
+/* "t.col" for a present role, or "NULL" for an absent one. Caller frees. */
+static char *col_or_null(const char *quoted)
+{
+	char *s = NULL;
+	if (asprintf(&s, "%s%s", quoted ? "t." : "NULL", quoted ? quoted : "") < 0)
 		return NULL;
+	return s;
+}
+
+/*
+ * The SET list of a refreshed row: the token, and the cookies, access token
+ * and expiry where the table has those roles. Caller frees.
+ */
+static char *refreshed_set(const struct db *db)
+{
+	char *cookies = NULL, *access = NULL, *expires = NULL, *s = NULL;
+	int bad = 0;
+	if (db->c_cookies)
+		bad |= asprintf(&cookies, ", %s = x.cookies::%s", db->c_cookies, db->cookies_type) < 0;
+	if (db->c_access)
+		bad |= asprintf(&access, ", %s = x.atok", db->c_access) < 0;
+	if (db->c_expires)
+		bad |= asprintf(&expires, ", %s = to_timestamp(x.exp::double precision)", db->c_expires) < 0;
+	if (!bad && asprintf(&s,
+			"%s = x.tok%s%s%s, last_token_update_date = now(),"
+			" token_update_count = t.token_update_count + 1, last_token_update_error = NULL,"
+			" token_update_claimed_until = NULL%s",
+			db->c_token, cookies ? cookies : "", access ? access : "", expires ? expires : "",
+			db->has_updated_at ? ", updated_at = now()" : "") < 0)
+		s = NULL;
+	free(cookies);
+	free(access);
+	free(expires);
 	return s;
 }
 
@@ -255,34 +316,30 @@ static int build_sql(struct db *db)
 {
 	const struct config *cfg = db->cfg;
 	char *where = due_where(db);
-	char *fp = NULL;
-	if (where == NULL)
-		return -1;
-	if (asprintf(&fp, "%s%s", db->c_fp ? "t." : "NULL::text", db->c_fp ? db->c_fp : "") < 0) {
-		free(where);
-		return -1;
-	}
-	int bad = 0;
-	bad |= asprintf(&db->sql_due_from, "FROM %s t WHERE %s", db->table, where) < 0;
-	bad |= asprintf(&db->sql_claim,
-		   "WITH due AS MATERIALIZED ("
-		   "SELECT t.%s AS id FROM %s t WHERE %s"
-		   " ORDER BY coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
-		   " LIMIT $6::int FOR UPDATE SKIP LOCKED)"
-		   " UPDATE %s t SET token_update_claimed_until = now() + $7::bigint * interval '1 millisecond'"
-		   " FROM due WHERE t.%s = due.id"
-		   " RETURNING t.%s::text, t.%s::text, t.%s, t.%s::text, %s::text,"
-		   " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
-		   db->c_id, db->table, where, db->table, db->c_id, db->c_id, db->c_email,
-		   db->c_token, db->c_cookies, fp) < 0;
-	char *logout = NULL;
-	if (cfg->refresh.on_logout == ON_LOGOUT_KEEP)
+	char *fp = col_or_null(db->c_fp), *ck = col_or_null(db->c_cookies);
+	char *set = refreshed_set(db), *logout = NULL;
+	int bad = where == NULL || fp == NULL || ck == NULL || set == NULL;
+	if (!bad)
+		bad |= asprintf(&db->sql_due_from, "FROM %s t WHERE %s", db->table, where) < 0;
+	if (!bad)
+		bad |= asprintf(&db->sql_claim,
+			   "WITH due AS MATERIALIZED ("
+			   "SELECT t.%s AS id FROM %s t WHERE %s"
+			   " ORDER BY coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
+			   " LIMIT $6::int FOR UPDATE SKIP LOCKED)"
+			   " UPDATE %s t SET token_update_claimed_until = now() + $7::bigint * interval '1 millisecond'"
+			   " FROM due WHERE t.%s = due.id"
+			   " RETURNING t.%s::text, t.%s::text, t.%s, %s::text, %s::text,"
+			   " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+			   db->c_id, db->table, where, db->table, db->c_id, db->c_id, db->c_email,
+			   db->c_token, ck, fp) < 0;
+	if (!bad && cfg->refresh.on_logout == ON_LOGOUT_KEEP)
 		bad |= asprintf(&logout,
 			   "UPDATE %s t SET last_token_update_error = 'logout', last_token_update_date = now(),"
 			   " token_update_claimed_until = NULL FROM res x"
 			   " WHERE x.kind = 1 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord",
 			   db->table, db->c_id, db->c_token) < 0;
-	else
+	else if (!bad)
 		bad |= asprintf(&logout,
 			   "DELETE FROM %s t USING res x"
 			   " WHERE x.kind = 1 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord",
@@ -296,11 +353,9 @@ static int build_sql(struct db *db)
 		 */
 		bad |= asprintf(&db->sql_write,
 			   "WITH res AS MATERIALIZED (SELECT * FROM unnest($1::%s[], $2::int[], $3::text[],"
-			   " $4::text[], $5::text[], $6::text[], $7::text[])"
-			   " WITH ORDINALITY AS x(id, kind, sent, tok, cookies, reason, claim, ord)),"
-			   " upd AS (UPDATE %s t SET %s = x.tok, %s = x.cookies::%s,"
-			   " last_token_update_date = now(), token_update_count = t.token_update_count + 1,"
-			   " last_token_update_error = NULL, token_update_claimed_until = NULL%s"
+			   " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
+			   " WITH ORDINALITY AS x(id, kind, sent, tok, cookies, reason, claim, atok, exp, ord)),"
+			   " upd AS (UPDATE %s t SET %s"
 			   " FROM res x WHERE x.kind = 0 AND t.%s = x.id AND (t.%s = x.sent OR t.%s = x.tok)"
 			   " RETURNING x.ord),"
 			   " lo AS (%s),"
@@ -317,15 +372,15 @@ static int build_sql(struct db *db)
 			   " AND t.token_update_claimed_until = (x.claim::timestamp AT TIME ZONE 'UTC')"
 			   " RETURNING t.%s)"
 			   " SELECT ord FROM upd UNION ALL SELECT ord FROM lo UNION ALL SELECT ord FROM fail",
-			   db->id_type, db->table, db->c_token, db->c_cookies, db->cookies_type,
-			   db->has_updated_at ? ", updated_at = now()" : "", db->c_id, db->c_token,
-			   db->c_token, logout, db->table, db->c_id, db->c_token,
-			   db->table, db->c_id, db->c_token, db->c_token, db->c_id, db->table,
-			   db->c_id, db->c_id) < 0;
+			   db->id_type, db->table, set, db->c_id, db->c_token, db->c_token, logout,
+			   db->table, db->c_id, db->c_token, db->table, db->c_id, db->c_token, db->c_token,
+			   db->c_id, db->table, db->c_id, db->c_id) < 0;
 	}
 	free(logout);
 	free(where);
 	free(fp);
+	free(ck);
+	free(set);
 	return bad ? -1 : 0;
 }
 
@@ -359,11 +414,11 @@ struct db *db_open(const struct config *cfg, const struct db_filter *filter, cha
 	db->c_id = quote_ident(k->database.columns.id, strlen(k->database.columns.id));
 	db->c_email = quote_ident(k->database.columns.email, strlen(k->database.columns.email));
 	db->c_token = quote_ident(k->database.columns.token, strlen(k->database.columns.token));
-	db->c_cookies = quote_ident(k->database.columns.cookies, strlen(k->database.columns.cookies));
-	if (k->database.columns.fingerprint[0] != '\0')
-		db->c_fp = quote_ident(k->database.columns.fingerprint,
-		    strlen(k->database.columns.fingerprint));
-	if (!db->c_id || !db->c_email || !db->c_token || !db->c_cookies) {
+	db->c_cookies = quote_role(k->database.columns.cookies);
+	db->c_fp = quote_role(k->database.columns.fingerprint);
+	db->c_access = quote_role(k->database.columns.access_token);
+	db->c_expires = quote_role(k->database.columns.expires_at);
+	if (!db->c_id || !db->c_email || !db->c_token) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -391,6 +446,8 @@ void db_close(struct db *db)
 	free(db->c_token);
 	free(db->c_cookies);
 	free(db->c_fp);
+	free(db->c_access);
+	free(db->c_expires);
 	free(db->id_type);
 	free(db->cookies_type);
 	free(db->cutoff);
@@ -581,16 +638,19 @@ static int kind_of(enum outcome o)
 
 int db_write(struct db *db, struct result *const *res, size_t n)
 {
-	enum { NCOL = 7 };
+	enum { NCOL = 9 };
 	char **cols[NCOL] = { NULL };
 	char *lit[NCOL] = { NULL };
 	char kinds[4][2] = { "0", "1", "2", "3" };
+	char (*exp)[24] = calloc(n, sizeof(*exp));
 	PGresult *pr = NULL;
 	int rc = -1;
 	if (n == 0)
 		return 0;
-	if (ensure_connection(db) != 0)
+	if (exp == NULL || ensure_connection(db) != 0) {
+		free(exp);
 		return -1;
+	}
 	for (int c = 0; c < NCOL; c++) {
 		cols[c] = calloc(n, sizeof(char *));
 		if (cols[c] == NULL)
@@ -606,6 +666,11 @@ int db_write(struct db *db, struct result *const *res, size_t n)
 		cols[4][i] = k == KIND_REFRESHED ? r->cookies : NULL;
 		cols[5][i] = k == KIND_FAILED ? (char *)r->reason : NULL;
 		cols[6][i] = r->row->claim;
+		cols[7][i] = k == KIND_REFRESHED ? r->access_token : NULL;
+		if (k == KIND_REFRESHED && r->expires_at > 0) {
+			snprintf(exp[i], sizeof(exp[i]), "%lld", r->expires_at);
+			cols[8][i] = exp[i];
+		}
 	}
 	for (int c = 0; c < NCOL; c++) {
 		lit[c] = array_literal(cols[c], n);
@@ -642,5 +707,6 @@ out:
 		free(cols[c]);
 		free(lit[c]);
 	}
+	free(exp);
 	return rc;
 }

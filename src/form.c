@@ -41,6 +41,19 @@ static char *form_encode(char *out, const char *s)
 	return out;
 }
 
+char *form_escape(const char *s)
+{
+	if (s == NULL)
+		s = "";
+	if (strlen(s) > SIZE_MAX / 4)
+		return NULL;
+	char *out = malloc(form_encoded_len(s) + 1);
+	if (out == NULL)
+		return NULL;
+	*form_encode(out, s) = '\0';
+	return out;
+}
+
 /* See form.h. A NULL name or value is encoded as "". */
 int form_append(char **buf, const char *name, const char *value)
 {

@@ -52,10 +52,6 @@ static int run(const struct cli *cli, struct config *cfg)
 	struct sweep_stats st;
 	int rc;
 	memset(&st, 0, sizeof(st));
-	if (cfg->upstream.profile != PROFILE_AIMHARDER) {
-		log_error("config", "upstream.profile: only 'aimharder' is implemented in this version");
-		return EXIT_CONFIG;
-	}
 	struct db *db = db_open(cfg, &filter, err, sizeof(err));
 	if (db == NULL) {
 		log_error("db", "%s", err);

@@ -8,12 +8,11 @@
 #include <unistd.h>
 
 #include "backoff.h"
-#include "cookies.h"
 #include "defaults.h"
 #include "log.h"
 #include "parse.h"
 #include "sweep.h"
-#include "tokenupdate.h"
+#include "profile.h"
 #include "upstream.h"
 
 /* Longest the loop sleeps when nothing is due sooner, so signals are seen promptly. */
@@ -59,6 +58,7 @@ struct queue {
 
 struct sweep {
 	const struct config *cfg;
+	const struct profile_ops *profile;
 	struct db *db;
 	struct upstream *up;
 	struct sweep_stats *st;
@@ -139,17 +139,19 @@ static void result_free(struct result *r)
 		return;
 	free(r->new_token);
 	free(r->cookies);
+	free(r->access_token);
 	free(r);
 }
 
 /*
  * Finishes a job with an outcome: the result joins the pending writes and
- * owns the job's row from here on (the job itself is freed). new_token and
- * cookies are taken (the caller's pointers become ours). Returns 0 or -1 (OOM:
- * the row's lease then simply expires).
+ * owns the job's row from here on (the job itself is freed). From a verdict
+ * (may be NULL) the new token, cookies and access token are taken (its
+ * pointers become NULL). Returns 0 or -1 (OOM: the row's lease then simply
+ * expires).
  */
-static int finish(struct sweep *s, struct job *j, enum outcome o, char **new_token,
-    char **cookies, const char *reason)
+static int finish(struct sweep *s, struct job *j, enum outcome o, struct verdict *v,
+    const char *reason)
 {
 	struct result *r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -167,13 +169,12 @@ static int finish(struct sweep *s, struct job *j, enum outcome o, char **new_tok
 	r->row = j->row;
 	j->row = NULL;
 	r->outcome = o;
-	if (new_token) {
-		r->new_token = *new_token;
-		*new_token = NULL;
-	}
-	if (cookies) {
-		r->cookies = *cookies;
-		*cookies = NULL;
+	if (v != NULL) {
+		r->new_token = v->new_token;
+		r->cookies = v->cookies;
+		r->access_token = v->access_token;
+		r->expires_at = v->expires_at;
+		v->new_token = v->cookies = v->access_token = NULL;
 	}
 	if (reason)
 		snprintf(r->reason, sizeof(r->reason), "%s", reason);
@@ -313,62 +314,24 @@ static void claim(struct sweep *s)
 static void start(struct sweep *s, struct job *j)
 {
 	char err[REASON_MAX] = "";
-	struct cookie_jar *jar = cookies_new();
-	char *body = NULL, *cookie = NULL;
-	const struct row *r = j->row;
-	if (jar == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
+	struct request req;
+	if (s->profile->build(s->cfg, j->row, &req, err, sizeof(err)) != 0)
 		goto bad;
-	}
-	if (cookies_parse_json(jar, r->cookies, strlen(r->cookies), err, sizeof(err)) != 0) {
-		char why[REASON_MAX];
-		snprintf(why, sizeof(why), "stored cookies: %.120s", err);
-		snprintf(err, sizeof(err), "%s", why);
-		goto bad;
-	}
-	body = tokenupdate_request_body(s->cfg, r->token, r->fingerprint);
-	cookie = cookies_header(jar);
-	if (body == NULL || cookie == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto bad;
-	}
-	if (upstream_start(s->up, j, body, cookie) != 0) {
+	if (upstream_start(s->up, j, req.body, req.cookie, req.authorization) != 0) {
 		snprintf(err, sizeof(err), "could not start the request");
+		request_clear(&req);
 		goto bad;
 	}
+	request_clear(&req);
 	j->attempts++;
 	if (j->attempts > 1)
 		s->st->retries++;
 	else
 		s->first_attempts++;
-	goto out;
+	return;
 bad:
-	if (finish(s, j, OUTCOME_FAILED, NULL, NULL, err) != 0)
+	if (finish(s, j, OUTCOME_FAILED, NULL, err) != 0)
 		job_free(j);
-out:
-	free(body);
-	free(cookie);
-	cookies_free(jar);
-}
-
-/* Merges the answer's captured cookies into the row's stored ones; NULL with err on failure. */
-static char *merged_cookies(const struct sweep *s, const struct row *r, const struct upstream_done *d,
-    char *err, size_t errlen)
-{
-	struct cookie_jar *jar = cookies_new();
-	char *json = NULL;
-	if (jar == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (cookies_parse_json(jar, r->cookies, strlen(r->cookies), err, errlen) == 0 &&
-	    cookies_capture(jar, d->set_cookie, d->nset, s->cfg->upstream.capture_cookies,
-		s->cfg->upstream.ncapture) >= 0)
-		json = cookies_to_json(jar);
-	if (json == NULL && err[0] == '\0')
-		snprintf(err, errlen, "out of memory");
-	cookies_free(jar);
-	return json;
 }
 
 /* Whether the run's retry budget allows one more: max(floor, budget x first attempts). */
@@ -401,18 +364,25 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 {
 	struct job *j = d->owner;
 	const struct config *cfg = s->cfg;
-	struct answer a;
+	struct verdict a;
 	char reason[REASON_MAX];
 	memset(&a, 0, sizeof(a));
 	if (d->transport_error) {
 		a.kind = d->transient ? ANSWER_TRANSIENT : ANSWER_FAILED;
 		snprintf(a.reason, sizeof(a.reason), "%s", d->error);
 	} else {
-		struct http_answer in = { d->status, d->body, d->len, d->too_big };
-		if (tokenupdate_classify(&in, &a) != 0) {
-			a.kind = ANSWER_FAILED;
-			snprintf(a.reason, sizeof(a.reason), "out of memory");
-		}
+		s->profile->judge(cfg, j->row, d, &a);
+	}
+	if (a.stop_run) {
+		/* Every row would fail the same way: stop, and leave this row as it was. */
+		if (!s->st->credentials_refused)
+			log_error("sweep", "upstream refused the client credentials (%s): stopping the run;"
+					   " rows are left as they were", a.reason);
+		s->st->credentials_refused = 1;
+		(void)finish(s, j, OUTCOME_RELEASED, NULL, NULL);
+		verdict_clear(&a);
+		drain(s, "client credentials refused");
+		return;
 	}
 	if (a.kind == ANSWER_TRANSIENT || a.kind == ANSWER_FAILED)
 		s->consecutive_bad++;
@@ -422,11 +392,11 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 	switch (a.kind) {
 	case ANSWER_TRANSIENT:
 		if (s->draining) {
-			(void)finish(s, j, OUTCOME_RELEASED, NULL, NULL, NULL);
+			(void)finish(s, j, OUTCOME_RELEASED, NULL, NULL);
 		} else if (j->attempts < cfg->retry.attempts && !retry_allowed(s)) {
 			snprintf(reason, sizeof(reason), "%.120s (retry budget of the run used up)",
 			    a.reason);
-			(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, reason);
+			(void)finish(s, j, OUTCOME_FAILED, NULL, reason);
 		} else if (j->attempts < cfg->retry.attempts) {
 			s->retries_scheduled++;
 			long delay = backoff_delay_ms(j->attempts, cfg->retry.base_delay_ms,
@@ -441,33 +411,24 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		} else {
 			snprintf(reason, sizeof(reason), "%.120s (after %d tries)", a.reason,
 			    j->attempts);
-			(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, reason);
+			(void)finish(s, j, OUTCOME_FAILED, NULL, reason);
 		}
 		break;
 	case ANSWER_LOGOUT:
-		(void)finish(s, j, OUTCOME_LOGGED_OUT, NULL, NULL, NULL);
+		(void)finish(s, j, OUTCOME_LOGGED_OUT, NULL, NULL);
 		break;
-	case ANSWER_REFRESHED: {
-		char err[REASON_MAX] = "";
-		char *cookies = merged_cookies(s, j->row, d, err, sizeof(err));
-		if (cookies == NULL) {
-			/* The stored cookies were readable when we sent them; only OOM lands here. */
-			(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, err);
-			break;
-		}
-		if (finish(s, j, OUTCOME_REFRESHED, &a.new_token, &cookies, NULL) != 0) {
+	case ANSWER_REFRESHED:
+		if (finish(s, j, OUTCOME_REFRESHED, &a, NULL) != 0) {
 			log_error(j->row->id, "out of memory: an issued token could not be kept");
-			free(cookies);
 			job_free(j);
 		}
 		break;
-	}
 	case ANSWER_FAILED:
 	default:
-		(void)finish(s, j, OUTCOME_FAILED, NULL, NULL, a.reason);
+		(void)finish(s, j, OUTCOME_FAILED, NULL, a.reason);
 		break;
 	}
-	answer_clear(&a);
+	verdict_clear(&a);
 	if (cfg->breaker.window > 0 && s->consecutive_bad >= cfg->breaker.window && !s->draining) {
 		s->st->breaker_open = 1;
 		log_error("sweep", "upstream looks unhealthy: %d answers in a row failed or were transient;"
@@ -506,10 +467,10 @@ static void drain(struct sweep *s, const char *why)
 	log_info("sweep", "%s: finishing %d requests in flight, releasing %zu rows", why,
 	    upstream_in_flight(s->up), s->ready.n + s->waiting.n);
 	while ((j = queue_pop(&s->ready)) != NULL)
-		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL, NULL) != 0)
+		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL) != 0)
 			job_free(j);
 	while ((j = queue_pop(&s->waiting)) != NULL)
-		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL, NULL) != 0)
+		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL) != 0)
 			job_free(j);
 }
 
@@ -642,6 +603,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	memset(&s, 0, sizeof(s));
 	memset(stats, 0, sizeof(*stats));
 	s.cfg = cfg;
+	s.profile = profile_get(cfg->upstream.profile);
 	s.db = db;
 	s.st = stats;
 	s.limit = limit;
@@ -687,5 +649,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		return EXIT_DATABASE;
 	if (stats->stopped_by_signal)
 		return EXIT_SIGNAL;
-	return stats->count[OUTCOME_FAILED] > 0 || stats->breaker_open ? EXIT_FAILED_ROWS : EXIT_OK;
+	return stats->count[OUTCOME_FAILED] > 0 || stats->breaker_open || stats->credentials_refused
+	    ? EXIT_FAILED_ROWS
+	    : EXIT_OK;
 }

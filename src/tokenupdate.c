@@ -7,8 +7,10 @@
 
 #include <json-c/json.h>
 
-#include "jsonutil.h"
+#include "cookies.h"
 #include "form.h"
+#include "jsonutil.h"
+#include "profile.h"
 #include "tokenupdate.h"
 #include "upstream.h"
 
@@ -133,3 +135,72 @@ void answer_clear(struct answer *a)
 	free(a->new_token);
 	a->new_token = NULL;
 }
+
+/* Profile: builds the tokenUpdate request of a row (its stored cookies as the Cookie header). */
+static int aimharder_build(const struct config *cfg, const struct row *row, struct request *out,
+    char *err, size_t errlen)
+{
+	char why[REASON_MAX] = "";
+	struct cookie_jar *jar = cookies_new();
+	int rc = -1;
+	memset(out, 0, sizeof(*out));
+	if (jar == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const char *stored = row->cookies != NULL ? row->cookies : "";
+	if (cookies_parse_json(jar, stored, strlen(stored), why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "stored cookies: %.120s", why);
+		goto out;
+	}
+	out->body = tokenupdate_request_body(cfg, row->token, row->fingerprint);
+	out->cookie = cookies_header(jar);
+	if (out->body == NULL || out->cookie == NULL) {
+		snprintf(err, errlen, "out of memory");
+		request_clear(out);
+		goto out;
+	}
+	rc = 0;
+out:
+	cookies_free(jar);
+	return rc;
+}
+
+/* Profile: classifies the answer; a refresh also merges the captured cookies into the stored ones. */
+static void aimharder_judge(const struct config *cfg, const struct row *row,
+    const struct upstream_done *d, struct verdict *out)
+{
+	struct http_answer in = { d->status, d->body, d->len, d->too_big };
+	struct answer a;
+	memset(out, 0, sizeof(*out));
+	if (tokenupdate_classify(&in, &a) != 0) {
+		out->kind = ANSWER_FAILED;
+		snprintf(out->reason, sizeof(out->reason), "out of memory");
+		answer_clear(&a);
+		return;
+	}
+	out->kind = a.kind;
+	memcpy(out->reason, a.reason, sizeof(out->reason));
+	if (a.kind == ANSWER_REFRESHED) {
+		struct cookie_jar *jar = cookies_new();
+		const char *stored = row->cookies != NULL ? row->cookies : "";
+		char why[REASON_MAX] = "";
+		if (jar != NULL && cookies_parse_json(jar, stored, strlen(stored), why, sizeof(why)) == 0 &&
+		    cookies_capture(jar, d->set_cookie, d->nset, cfg->upstream.capture_cookies,
+			cfg->upstream.ncapture) >= 0)
+			out->cookies = cookies_to_json(jar);
+		cookies_free(jar);
+		/* An issued token is never dropped: if the merge fails, keep the stored cookies. */
+		if (out->cookies == NULL)
+			out->cookies = strdup(stored[0] != '\0' ? stored : "[]");
+		out->new_token = a.new_token; /* take */
+		a.new_token = NULL;
+		if (out->cookies == NULL) {
+			out->kind = ANSWER_FAILED;
+			snprintf(out->reason, sizeof(out->reason), "out of memory");
+		}
+	}
+	answer_clear(&a);
+}
+
+const struct profile_ops profile_aimharder = { "aimharder", aimharder_build, aimharder_judge };

@@ -231,11 +231,27 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie)
+/* Appends "name: value" to the header list; returns the list or NULL (the old list is then freed). */
+static struct curl_slist *add_header(struct curl_slist *list, const char *name, const char *value)
+{
+	char *line = NULL;
+	if (asprintf(&line, "%s: %s", name, value) < 0) {
+		curl_slist_free_all(list);
+		return NULL;
+	}
+	struct curl_slist *h = curl_slist_append(list, line);
+	explicit_bzero(line, strlen(line)); /* may be a credential */
+	free(line);
+	if (h == NULL)
+		curl_slist_free_all(list);
+	return h;
+}
+
+int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie,
+    const char *authorization)
 {
 	const struct config *cfg = up->cfg;
 	struct transfer *t = calloc(1, sizeof(*t));
-	char *hdr = NULL;
 	if (t == NULL)
 		goto fail;
 	t->owner = owner;
@@ -249,16 +265,11 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 	t->headers = t->headers ? curl_slist_append(t->headers, "Expect:") : NULL;
 	if (t->headers == NULL)
 		goto fail;
-	if (cookie != NULL && cookie[0] != '\0') {
-		if (asprintf(&hdr, "Cookie: %s", cookie) < 0) {
-			hdr = NULL;
-			goto fail;
-		}
-		struct curl_slist *h = curl_slist_append(t->headers, hdr);
-		if (h == NULL)
-			goto fail;
-		t->headers = h;
-	}
+	if (cookie != NULL && cookie[0] != '\0' && (t->headers = add_header(t->headers, "Cookie", cookie)) == NULL)
+		goto fail;
+	if (authorization != NULL && authorization[0] != '\0' &&
+	    (t->headers = add_header(t->headers, "Authorization", authorization)) == NULL)
+		goto fail;
 	CURL *e = t->easy;
 	int bad = 0;
 	bad |= curl_easy_setopt(e, CURLOPT_URL, cfg->upstream.url) != CURLE_OK;
@@ -285,7 +296,6 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t) != CURLE_OK;
 	if (bad || curl_multi_add_handle(up->multi, e) != CURLM_OK)
 		goto fail;
-	free(hdr);
 	t->next = up->live;
 	if (up->live)
 		up->live->prev = t;
@@ -294,7 +304,6 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 	return 0;
 fail:
 	log_error("upstream", "cannot start a request (out of memory or bad option)");
-	free(hdr);
 	transfer_free(t);
 	return -1;
 }
