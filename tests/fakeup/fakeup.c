@@ -64,6 +64,8 @@ static struct {
 	/* PEM text of --tls-cert and --tls-key (both NULL: plain HTTP); MHD borrows them. */
 	char *tls_cert, *tls_key;
 	long latency_ms, jitter_ms, slow_ms;
+	/* --client-id/--client-secret: the oauth token endpoint checks them (else any client). */
+	const char *client_id, *client_secret;
 	pthread_mutex_t log_mu, seen_mu;
 	struct seen *seen[SEEN_BUCKETS];
 	size_t seen_n;
@@ -512,6 +514,165 @@ respond_token(struct MHD_Connection *conn, const char *token, unsigned *status)
 	return answer_ok(conn);
 }
 
+/* Standard or URL-safe base64 of n bytes (url: '-' '_' and no padding). Caller frees. */
+static char *
+b64_encode(const unsigned char *in, size_t n, bool url)
+{
+	const char *a = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			    : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
+
+	if (out == NULL)
+		die("out of memory");
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+		    (i + 2 < n ? in[i + 2] : 0);
+
+		*o++ = a[v >> 18 & 63];
+		*o++ = a[v >> 12 & 63];
+		if (i + 1 < n || !url)
+			*o++ = i + 1 < n ? a[v >> 6 & 63] : '=';
+		if (i + 2 < n || !url)
+			*o++ = i + 2 < n ? a[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Decodes standard base64 (padding optional) into a new NUL-terminated string, or NULL. */
+static char *
+b64_decode(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(n + 1);
+	uint32_t acc = 0;
+	int bits = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n && s[i] != '='; i++) {
+		const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		const char *p = strchr(a, s[i]);
+
+		if (p == NULL || s[i] == '\0') {
+			free(out);
+			return NULL;
+		}
+		acc = acc << 6 | (uint32_t)(p - a);
+		if ((bits += 6) >= 8)
+			out[o++] = (char)(acc >> (bits -= 8));
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* An unsigned JWT whose payload is {"sub":"fake","exp":EXP}. Caller frees. */
+static char *
+make_jwt(long long exp)
+{
+	char *payload = fmt("{\"sub\":\"fake\",\"exp\":%lld}", exp);
+	char *p64 = b64_encode((const unsigned char *)payload, strlen(payload), true);
+	char sig[17];
+	char *jwt;
+
+	rand_hex(sig, 8);
+	/* base64url of {"alg":"none","typ":"JWT"} */
+	jwt = fmt("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.%s.%s", p64, sig);
+	free(payload);
+	free(p64);
+	return jwt;
+}
+
+/*
+ * How the client authenticated to the token endpoint: "basic" (Authorization header),
+ * "form" (client_id in the body) or "" (none), and whether the credentials match
+ * --client-id/--client-secret (always true when those are not set).
+ */
+static const char *
+client_auth(const char *authz, const struct req *r, bool *ok)
+{
+	const char *body = r->body ? r->body : "";
+	const char *via = "";
+	char *id = NULL, *secret = NULL;
+
+	if (authz != NULL && strncmp(authz, "Basic ", 6) == 0) {
+		char *pair = b64_decode(authz + 6), *colon = pair ? strchr(pair, ':') : NULL;
+
+		via = "basic";
+		if (colon != NULL) {
+			id = form_decode(pair, (size_t)(colon - pair));
+			secret = form_decode(colon + 1, strlen(colon + 1));
+		}
+		free(pair);
+	} else if ((id = form_get(body, r->len, "client_id")) != NULL) {
+		via = "form";
+		secret = form_get(body, r->len, "client_secret");
+	}
+	*ok = g.client_id == NULL ||
+	    (id != NULL && secret != NULL && strcmp(id, g.client_id) == 0 &&
+		strcmp(secret, g.client_secret ? g.client_secret : "") == 0);
+	free(id);
+	free(secret);
+	return via;
+}
+
+/*
+ * Answers a refresh-token grant by the refresh token's prefix: rt (default) rotates and
+ * gives expires_in 3600 and a JWT; rtkeep no rotation, expires_in 600; rtjwt only the JWT's
+ * exp (now + 1800); rtnoexp no expiry at all; dead 400 invalid_grant; rlimit 429 once;
+ * hold waits for the release file. Bad client credentials: 401 invalid_client.
+ */
+static enum MHD_Result
+respond_oauth(struct MHD_Connection *conn, const char *token, bool client_ok, unsigned *status)
+{
+	size_t plen = strcspn(token, "-");
+	char prefix[32] = "", hex[33];
+	long long now = (long long)time(NULL);
+	enum MHD_Result ret;
+	char *jwt;
+
+	if (plen < sizeof(prefix))
+		memcpy(prefix, token, plen), prefix[plen] = '\0';
+	*status = 200;
+	rand_hex(hex, 16);
+	if (!client_ok)
+		return answer(conn, *status = 401, "application/json",
+		    fmt("{\"error\":\"invalid_client\"}"), (const char *)NULL);
+	if (strcmp(prefix, "dead") == 0)
+		return answer(conn, *status = 400, "application/json",
+		    fmt("{\"error\":\"invalid_grant\",\"error_description\":\"expired\"}"),
+		    (const char *)NULL);
+	if (strcmp(prefix, "rlimit") == 0 && seen_bump(token) < 1)
+		return answer(conn, *status = 429, "application/json",
+		    fmt("{\"error\":\"slow down\"}"), "Retry-After", "1", (const char *)NULL);
+	if (strcmp(prefix, "hold") == 0 && !await(conn, -1, true)) {
+		*status = 0;
+		return MHD_NO;
+	}
+	if (strcmp(prefix, "rtkeep") == 0)
+		return answer(conn, 200, "application/json",
+		    fmt("{\"access_token\":\"at-%s\",\"token_type\":\"Bearer\",\"expires_in\":600}", hex),
+		    (const char *)NULL);
+	if (strcmp(prefix, "rtnoexp") == 0)
+		return answer(conn, 200, "application/json",
+		    fmt("{\"access_token\":\"at-%s\",\"token_type\":\"Bearer\"}", hex),
+		    (const char *)NULL);
+	if (strcmp(prefix, "rtjwt") == 0) {
+		jwt = make_jwt(now + 1800);
+		ret = answer(conn, 200, "application/json",
+		    fmt("{\"access_token\":\"%s\",\"token_type\":\"Bearer\"}", jwt), (const char *)NULL);
+		free(jwt);
+		return ret;
+	}
+	jwt = make_jwt(now + 3600);
+	ret = answer(conn, 200, "application/json",
+	    fmt("{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":3600,"
+		"\"refresh_token\":\"rt-%s\"}", jwt, hex),
+	    (const char *)NULL);
+	free(jwt);
+	return ret;
+}
+
 /* Handles one complete tokenUpdate POST: logs it, waits the latency, answers, logs the answer. */
 static enum MHD_Result
 handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
@@ -519,7 +680,12 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 	const char *cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
 	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-	char *token = form_get(r->body ? r->body : "", r->len, "token");
+	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	/* POST /oauth/token is the OAuth 2.0 token endpoint; every other POST is tokenUpdate. */
+	bool oauth = url != NULL && strcmp(url, "/oauth/token") == 0;
+	bool client_ok = true;
+	const char *via = oauth ? client_auth(authz, r, &client_ok) : "";
+	char *token = form_get(r->body ? r->body : "", r->len, oauth ? "refresh_token" : "token");
 	char *fp = form_get(r->body ? r->body : "", r->len, "fingerprint");
 	long in, peak;
 	unsigned status = 0;
@@ -545,6 +711,9 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 	json_opt(g.log, ua);
 	fputs(",\"ct\":", g.log);
 	json_opt(g.log, ct);
+	fprintf(g.log, ",\"auth\":\"%s\",\"client_via\":\"%s\",\"client_ok\":%s",
+	    authz == NULL ? "" : strncmp(authz, "Basic ", 6) == 0 ? "basic" : "other", via,
+	    client_ok ? "true" : "false");
 	fprintf(g.log, ",\"in_flight\":%ld}\n", in);
 	fflush(g.log);
 	pthread_mutex_unlock(&g.log_mu);
@@ -555,6 +724,8 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 		    (const char *)NULL);
 	} else if (!await(conn, g.latency_ms + rand_upto(g.jitter_ms), false))
 		ret = MHD_NO;
+	else if (oauth)
+		ret = respond_oauth(conn, token ? token : "", client_ok, &status);
 	else
 		ret = respond_token(conn, token ? token : "", &status);
 	atomic_fetch_sub(&g.in_flight, 1);
@@ -783,7 +954,7 @@ main(int argc, char **argv)
 		if (v == NULL)
 			die("usage: fakeup --port-file FILE --log FILE [--latency-ms N] "
 			    "[--jitter-ms N] [--control DIR] [--slow-ms N] "
-			    "[--tls-cert PEM --tls-key PEM]");
+			    "[--tls-cert PEM --tls-key PEM] [--client-id ID --client-secret S]");
 		if (strcmp(a, "--port-file") == 0)
 			port_file = v;
 		else if (strcmp(a, "--log") == 0)
@@ -796,6 +967,10 @@ main(int argc, char **argv)
 			g.jitter_ms = parse_ms(a, v);
 		else if (strcmp(a, "--slow-ms") == 0)
 			g.slow_ms = parse_ms(a, v);
+		else if (strcmp(a, "--client-id") == 0)
+			g.client_id = v;
+		else if (strcmp(a, "--client-secret") == 0)
+			g.client_secret = v;
 		else if (strcmp(a, "--tls-cert") == 0) {
 			free(g.tls_cert);
 			g.tls_cert = read_pem(a, v);
