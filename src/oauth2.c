@@ -106,7 +106,7 @@ long long oauth2_jwt_exp(const char *jwt, size_t len)
 	    json_object_is_type(root, json_type_object) && json_object_object_get_ex(root, "exp", &v) &&
 	    (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))) {
 		double d = json_object_get_double(v);
-		if (d > 0 && d < 1e11)
+		if (d >= 1 && d < 1e11)
 			exp = (long long)d;
 	}
 	json_object_put(root);
@@ -152,16 +152,25 @@ static void verdict_set(struct verdict *out, enum answer_kind kind, const char *
 	va_end(ap);
 }
 
-/* The "error" member of an answer, escaped and short, or "" (it is the server's word, not a secret). */
+/*
+ * The "error" member of an answer when it is one of RFC 6749's codes (section
+ * 5.2), else "" (an unknown value is not echoed: a hostile server could put a
+ * token there).
+ */
 static void error_code(struct json_object *root, char *buf, size_t size)
 {
+	static const char *const known[] = { "invalid_request", "invalid_client", "invalid_grant",
+		"unauthorized_client", "unsupported_grant_type", "invalid_scope" };
 	struct json_object *v;
 	buf[0] = '\0';
-	if (root != NULL && json_object_is_type(root, json_type_object) &&
-	    json_object_object_get_ex(root, "error", &v) && json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		(void)log_escape(buf, size, s, strlen(s), 40);
-	}
+	if (root == NULL || !json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "error", &v) || !json_object_is_type(v, json_type_string))
+		return;
+	/* Compare lengths too: a JSON string may hold a NUL ("invalid_grant\u0000x" is not one). */
+	size_t len = (size_t)json_object_get_string_len(v);
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (len == strlen(known[i]) && memcmp(json_object_get_string(v), known[i], len) == 0)
+			snprintf(buf, size, "%s", known[i]);
 }
 
 void oauth2_judge_answer(long status, const char *body, size_t len, int too_big,
@@ -221,7 +230,7 @@ void oauth2_judge_answer(long status, const char *body, size_t len, int too_big,
 	if (json_object_object_get_ex(root, "expires_in", &v) &&
 	    (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double))) {
 		double in = json_object_get_double(v);
-		if (in > 0 && in <= (double)OAUTH2_MAX_EXPIRES_IN)
+		if (in >= 1 && in <= (double)OAUTH2_MAX_EXPIRES_IN)
 			exp = now + (long long)in;
 	}
 	if (exp == 0) {

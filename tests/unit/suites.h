@@ -12,5 +12,6 @@ Suite *cookies_suite(void);     /* test_cookies.c */
 Suite *form_suite(void);        /* test_form.c */
 Suite *backoff_suite(void);     /* test_backoff.c */
 Suite *tokenupdate_suite(void); /* test_tokenupdate.c */
+Suite *oauth2_suite(void);      /* test_oauth2.c */
 
 #endif
