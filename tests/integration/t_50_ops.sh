@@ -1,0 +1,108 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
+# t_50_ops.sh - operations: make install / uninstall into a DESTDIR, and the shipped crontab
+# line's flock: two overlapping ticks, the second exits at once without touching anything.
+
+# --- make install / make uninstall ---
+# Runs make in the repository with the test's build dir, away from the caller's make flags.
+ops_make() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$REPO_ROOT" BUILD="$BUILD_DIR" "$@"
+}
+
+# Prints "MODE PATH" for every file under DIR, paths relative to it, sorted.
+ops_tree() {
+	(cd "$1" && find . -type f -printf '%m %P\n' | sort)
+}
+
+dest=$TEST_TMP/dest
+check "make install DESTDIR=... PREFIX=/usr" ops_make install DESTDIR="$dest" PREFIX=/usr
+check_eq "install: binary, man page and example config where they belong" \
+	"$(printf '644 usr/share/doc/refresher/refresher.yaml\n644 usr/share/man/man1/refresher.1\n755 usr/bin/refresher')" \
+	"$(ops_tree "$dest")"
+check "install: the example config is refresher.yaml" \
+	cmp "$REPO_ROOT/refresher.yaml" "$dest/usr/share/doc/refresher/refresher.yaml"
+check "install: the man page is deploy/man/refresher.1" \
+	cmp "$REPO_ROOT/deploy/man/refresher.1" "$dest/usr/share/man/man1/refresher.1"
+check_match "install: the installed binary runs --version" '^refresher [0-9]+\.[0-9]+' \
+	"$("$dest/usr/bin/refresher" --version 2>&1)"
+check_eq "install: the installed example config is valid" "config OK" \
+	"$("$dest/usr/bin/refresher" -c "$dest/usr/share/doc/refresher/refresher.yaml" --check-config 2>&1)"
+check "make uninstall DESTDIR=... PREFIX=/usr" ops_make uninstall DESTDIR="$dest" PREFIX=/usr
+check_eq "uninstall: no file left" "" "$(ops_tree "$dest")"
+check "uninstall: the doc directory is gone" test ! -e "$dest/usr/share/doc/refresher"
+check "make install with the default PREFIX" ops_make install DESTDIR="$dest"
+check "default PREFIX is /usr/local" test -x "$dest/usr/local/bin/refresher" \
+	-a -f "$dest/usr/local/share/man/man1/refresher.1" \
+	-a -f "$dest/usr/local/share/doc/refresher/refresher.yaml"
+check "make uninstall with the default PREFIX" ops_make uninstall DESTDIR="$dest"
+check_eq "uninstall (default PREFIX): no file left" "" "$(ops_tree "$dest")"
+
+# --- the crontab line: flock -n keeps two ticks from overlapping ---
+# The job line of deploy/crontab as cron would run it (with /bin/sh), the cron.d schedule and
+# user fields dropped, its paths pointed into TEST_TMP; `logger` on PATH is a stand-in that
+# appends to $CRON_LOG.
+cron_line=$(grep -E '^[0-9*]' "$REPO_ROOT/deploy/crontab" | sed -E 's/^([^ ]+ +){6}//')
+check "crontab: one job line, it takes flock -n and logs through logger" \
+	bash -c '[[ $(grep -cE "^[0-9*]" "$1") == 1 && "$2" == *"flock -n"* && "$2" == *"| logger -t refresher"* ]]' \
+	_ "$REPO_ROOT/deploy/crontab" "$cron_line"
+cron_cmd=$cron_line
+cron_cmd=${cron_cmd//\/run\/lock\/refresher.lock/$TEST_TMP\/cron.lock}
+cron_cmd=${cron_cmd//\/etc\/refresher\/refresher.env/$TEST_TMP\/cron.env}
+cron_cmd=${cron_cmd//\/etc\/refresher\/refresher.yaml/$TEST_TMP\/cron.yaml}
+cron_cmd=${cron_cmd//\/usr\/local\/bin\/refresher/$REFRESHER_BIN}
+check "crontab: every path of the line was replaced" \
+	bash -c '[[ "$1" != *"/etc/refresher"* && "$1" != *"/run/lock"* && "$1" != *"/usr/local/bin"* ]]' \
+	_ "$cron_cmd"
+mkdir -p "$TEST_TMP/cronbin"
+cat >"$TEST_TMP/cronbin/logger" <<'EOF'
+#!/bin/sh
+# logger stand-in: "logger -t TAG" appends "TAG: line" per input line to $CRON_LOG.
+tag=logger
+while getopts t: opt; do [ "$opt" = t ] && tag=$OPTARG; done
+while IFS= read -r line; do printf '%s: %s\n' "$tag" "$line"; done >>"$CRON_LOG"
+EOF
+chmod 755 "$TEST_TMP/cronbin/logger"
+write_config "$TEST_TMP/cron.yaml" "$(printf 'refresh:\n  concurrency: 2\n  batch_size: 16\n')"
+
+# cron_tick TAG: runs the crontab command as cron would (sh, an empty environment, the
+# crontab's PATH with the logger stand-in first), logging to $TEST_TMP/cron-TAG.log.
+cron_tick() {
+	env -i PATH="$TEST_TMP/cronbin:/usr/local/bin:/usr/bin:/bin" HOME=/ \
+		CRON_LOG="$TEST_TMP/cron-$1.log" /bin/sh -c "$cron_cmd"
+}
+
+fake_start --slow-ms 2500
+# What /etc/refresher/refresher.env holds: cron gives the job no other environment.
+printf "DATABASE_URL='%s'\nFAKE_URL='%s'\n" "$DATABASE_URL" "$FAKE_URL" >"$TEST_TMP/cron.env"
+chmod 600 "$TEST_TMP/cron.env"
+seed 4 slow cron@example.com
+record_secrets
+: >"$TEST_TMP/cron-first.log"
+: >"$TEST_TMP/cron-second.log"
+cron_tick first &
+first_pid=$!
+# The first tick holds the lock and has its rows in flight (4 slow rows, 2 at a time: ~5 s).
+wait_for fake_requests_at_least slow 1
+t0=$(date +%s%N)
+cron_tick second
+t1=$(date +%s%N)
+second_ms=$(((t1 - t0) / 1000000))
+check "crontab: the second, overlapping tick exits at once (${second_ms} ms)" \
+	test "$second_ms" -lt 2000
+check_eq "crontab: the second tick only logs that it skipped" \
+	"refresher: tick skipped: the previous run still holds $TEST_TMP/cron.lock" \
+	"$(cat "$TEST_TMP/cron-second.log")"
+check "crontab: the first tick was still running when the second gave up" kill -0 "$first_pid"
+wait "$first_pid"
+cat "$TEST_TMP/cron-first.log" >>"$TEST_TMP/all-output.log"
+check "crontab: the first tick completes and logs its summary through logger" \
+	grep -q '^refresher: summary: due=4 refreshed=4 logged_out=0 failed=0 ' "$TEST_TMP/cron-first.log"
+check_eq "crontab: each row was called once, all by the first tick" "4 0 4" \
+	"$(fake_count_requests slow) $(fake_duplicate_tokens) $(q "SELECT count(*) FROM auth_sessions WHERE token_update_count = 1 AND token_update_claimed_until IS NULL")"
+# The lock is free again: the next tick runs (nothing is due now).
+cron_tick third
+cat "$TEST_TMP/cron-third.log" >>"$TEST_TMP/all-output.log"
+check "crontab: the next tick runs once the lock is free" \
+	grep -q '^refresher: summary: due=0 ' "$TEST_TMP/cron-third.log"
+record_secrets
+fake_stop
