@@ -21,6 +21,8 @@
 #define DEFAULT_TIMEOUT_MS 15000L
 #define DEFAULT_CONNECT_TIMEOUT_MS 5000L
 #define DEFAULT_MAX_RESPONSE_BYTES 65536L
+/* libcurl receive buffer per request (its default is 16 KiB; answers are small). */
+#define UPSTREAM_RECV_BUFFER 4096
 /* Hard ceiling on upstream.max_response_bytes: a body is held in memory per request. */
 #define MAX_RESPONSE_BYTES_LIMIT (16L * 1024 * 1024)
 /* aimharder's tokenUpdate wants ciclo=1; the default form for that profile. */

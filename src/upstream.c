@@ -283,6 +283,8 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->upstream.connect_timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
+	/* Answers are small: a 4 KiB receive buffer instead of 16 KiB saves ~12 KiB per slot. */
+	bad |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)UPSTREAM_RECV_BUFFER) != CURLE_OK;
 	/* Verification is never turned off; these are libcurl's defaults, stated. */
 	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK;
@@ -317,7 +319,8 @@ int upstream_wait(struct upstream *up, int timeout_ms)
 {
 	int running = 0;
 	CURLMcode mc = curl_multi_perform(up->multi, &running);
-	if (mc == CURLM_OK && up->in_flight > 0 && timeout_ms > 0)
+	/* A transfer that finished just now waits in the info queue: collect it, do not sleep. */
+	if (mc == CURLM_OK && running == up->in_flight && up->in_flight > 0 && timeout_ms > 0)
 		mc = curl_multi_poll(up->multi, NULL, 0, timeout_ms, NULL);
 	if (mc == CURLM_OK)
 		mc = curl_multi_perform(up->multi, &running);
