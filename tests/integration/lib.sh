@@ -4,6 +4,8 @@
 # Source it from bash (tests/integration/run.sh does). Everything it starts lives under one
 # temp dir and is stopped, and the dir removed, on every exit path (EXIT, INT, TERM).
 # Set KEEP_TMP=1 to keep the temp dir (logs) for debugging; processes are stopped regardless.
+# Set POOLER=pgbouncer to put pgbouncer (pool_mode = transaction) between the refresher and
+# PostgreSQL: pg_start then points DATABASE_URL at it, while psql (q, migrate) goes direct.
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
@@ -12,7 +14,9 @@ REFRESHER_BIN=${REFRESHER_BIN:-$BUILD_DIR/refresher}
 FAKEUP_BIN=${FAKEUP_BIN:-$BUILD_DIR/fakeup}
 # Default bound of wait_for, in seconds.
 WAIT_TIMEOUT=${WAIT_TIMEOUT:-10}
-export REPO_ROOT BUILD_DIR REFRESHER_BIN FAKEUP_BIN
+# "" (the refresher talks to PostgreSQL directly) or "pgbouncer".
+POOLER=${POOLER:-}
+export REPO_ROOT BUILD_DIR REFRESHER_BIN FAKEUP_BIN POOLER
 
 TEST_TMP=""     # the temp dir holding everything below
 PG_BINDIR=""    # initdb, pg_ctl, pg_dump of one PostgreSQL version
@@ -20,6 +24,8 @@ PG_DATA=""      # data directory
 PG_RUN_AS=""    # unprivileged user running PostgreSQL when we are root, else empty
 FAKE_PID=""     # pid of build/fakeup while it runs
 FAKE_PORT=""
+PGB_DIR=""      # pgbouncer's ini, auth file, socket, log and pid file, while POOLER is in use
+PGB_PORT=""
 TESTS_PASSED=0
 TESTS_FAILED=0
 _LIB_TRAPPED=""
@@ -37,6 +43,7 @@ die() {
 # Stops the fake and PostgreSQL, removes the temp dir; safe to call any number of times.
 _lib_cleanup() {
 	fake_stop
+	pooler_stop
 	if [[ -n "$PG_DATA" && -f "$PG_DATA/postmaster.pid" ]]; then
 		_pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DATA" -m immediate -w -s stop >/dev/null 2>&1
 	fi
@@ -147,6 +154,9 @@ pg_start() {
 		die "cannot create database refresher_test"
 	sockenc=$(jq -rn --arg s "$TEST_TMP" '$s|@uri')
 	export DATABASE_URL="postgresql://$PGUSER:$PGPASSWORD@/refresher_test?host=$sockenc&port=$PGPORT"
+	if [[ -n "$POOLER" ]]; then
+		pooler_start
+	fi
 }
 
 # Starts the server of PG_DATA and waits until it accepts connections; prints its log on failure.
@@ -166,6 +176,94 @@ pg_stop() {
 # Fast shutdown, then start again on the same socket and port. Returns non-zero on failure.
 pg_restart() {
 	pg_stop fast && _pg_ctl_start
+}
+
+# --- pooler (POOLER=pgbouncer) ---------------------------------------------------------------
+
+# Prints the pgbouncer binary (Debian puts it in /usr/sbin, which a user's PATH may lack).
+_pgb_find_bin() {
+	local bin
+	bin=$(command -v pgbouncer 2>/dev/null) || bin=/usr/sbin/pgbouncer
+	[[ -x "$bin" ]] && echo "$bin"
+}
+
+# Starts pgbouncer in front of the running PostgreSQL: pool_mode = transaction, a unix socket
+# in its own dir under TEST_TMP on a random port (no TCP), scram-sha-256 for the test user, run
+# as the PostgreSQL user; then points DATABASE_URL at it (PGHOST/PGPORT stay direct). Dies on
+# failure. Called by pg_start when POOLER is set.
+pooler_start() {
+	local bin sockenc
+	[[ "$POOLER" == pgbouncer ]] || die "POOLER=$POOLER: only POOLER=pgbouncer is supported"
+	bin=$(_pgb_find_bin) || die "pgbouncer not found; run make deps"
+	PGB_DIR=$TEST_TMP/pgbouncer
+	mkdir -p "$PGB_DIR" || die "cannot create $PGB_DIR"
+	PGB_PORT=$((20000 + RANDOM % 40000))
+	while ((PGB_PORT == PGPORT)); do PGB_PORT=$((20000 + RANDOM % 40000)); done
+	(umask 077 && printf '"%s" "%s"\n' "$PGUSER" "$PGPASSWORD" >"$PGB_DIR/userlist.txt")
+	cat >"$PGB_DIR/pgbouncer.ini" <<-EOF
+		; refresher integration tests: the transaction-mode pooler SPEC promises to work through
+		[databases]
+		$PGDATABASE = host=$TEST_TMP port=$PGPORT dbname=$PGDATABASE
+		[pgbouncer]
+		unix_socket_dir = $PGB_DIR
+		listen_port = $PGB_PORT
+		auth_type = scram-sha-256
+		auth_file = $PGB_DIR/userlist.txt
+		pool_mode = transaction
+		max_client_conn = 500
+		default_pool_size = 20
+		ignore_startup_parameters = extra_float_digits,application_name,options
+		logfile = $PGB_DIR/pgbouncer.log
+		pidfile = $PGB_DIR/pgbouncer.pid
+		; after PostgreSQL restarts (t_40), reconnect to it within a second, and fail a query
+		; that waits for a server longer than PGB_QUERY_WAIT_TIMEOUT instead of queueing it for
+		; pgbouncer's default 120 s, which would stall the refresher's loop in libpq
+		server_login_retry = 1
+		query_wait_timeout = ${PGB_QUERY_WAIT_TIMEOUT:-2}
+	EOF
+	if [[ -n "$PG_RUN_AS" ]]; then
+		chown -R "$PG_RUN_AS:" "$PGB_DIR" || die "cannot chown $PGB_DIR to $PG_RUN_AS"
+	fi
+	_pgb_run "$bin" || die "pgbouncer did not start"
+	sockenc=$(jq -rn --arg s "$PGB_DIR" '$s|@uri')
+	export DATABASE_URL="postgresql://$PGUSER:$PGPASSWORD@/$PGDATABASE?host=$sockenc&port=$PGB_PORT"
+	echo "# pooler: pgbouncer, pool_mode = transaction, in front of PostgreSQL (refresher only)"
+}
+
+# Starts pgbouncer (binary $1) as a daemon on PGB_DIR's ini and waits (~10 s) until a query
+# through it works; prints its log on failure.
+_pgb_run() {
+	local i
+	rm -f "$PGB_DIR/pgbouncer.pid"
+	if ! _pg_as "$1" -d -q "$PGB_DIR/pgbouncer.ini" >>"$PGB_DIR/start.log" 2>&1; then
+		cat "$PGB_DIR/start.log" "$PGB_DIR/pgbouncer.log" >&2 2>/dev/null
+		return 1
+	fi
+	for ((i = 0; i < 200; i++)); do
+		if env -u PGHOST -u PGPORT psql -X -q -At -h "$PGB_DIR" -p "$PGB_PORT" \
+			-d "$PGDATABASE" -c "SELECT 1" >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	tail -n 30 "$PGB_DIR/pgbouncer.log" >&2
+	return 1
+}
+
+# Stops pgbouncer (SIGTERM, then SIGKILL after ~5 s). Returns 0 when none runs.
+pooler_stop() {
+	local pid i
+	[[ -n "$PGB_DIR" && -s "$PGB_DIR/pgbouncer.pid" ]] || return 0
+	pid=$(<"$PGB_DIR/pgbouncer.pid")
+	[[ "$pid" =~ ^[0-9]+$ ]] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$pid" 2>/dev/null
+	rm -f "$PGB_DIR/pgbouncer.pid"
+	return 0
 }
 
 # Runs SQL through psql (unaligned, tuples only, stops at the first error) and prints the result.

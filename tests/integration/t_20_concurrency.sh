@@ -51,7 +51,7 @@ seed 1 hold hold@example.com
 seed 3 ok
 run_refresher_bg sup -c "$CFG"
 pid=$BG_PID
-wait_for jq -e 'select(.ev == "req" and (.token | startswith("hold-")))' "$FAKE_LOG"
+wait_for fake_requests_at_least hold 1
 q "UPDATE auth_sessions SET aimharder_token = 'relogin-$(rand_hex)', aimharder_cookies = '[{\"name\":\"AWSALB\",\"value\":\"fresh-login\"}]' WHERE user_email = 'hold@example.com'"
 fake_release
 bg_wait "$pid" sup

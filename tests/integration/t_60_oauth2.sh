@@ -114,7 +114,7 @@ q "DELETE FROM oauth_sessions"
 oseed 1 hold
 run_refresher_bg osup -c "$TEST_TMP/oauth.yaml"
 pid=$BG_PID
-wait_for jq -e 'select(.ev == "req" and (.token | startswith("hold-")))' "$FAKE_LOG"
+wait_for fake_requests_at_least hold 1
 q "UPDATE oauth_sessions SET refresh_token = 'relogin-$(rand_hex)', access_token = 'user-own-access'"
 fake_release
 bg_wait "$pid" osup
