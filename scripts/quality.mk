@@ -28,20 +28,23 @@ FUZZ_LIB_OBJS   = $(LIB_SRCS:src/%.c=$(FUZZ_BUILD)/obj/%.o)
 
 .PHONY: asan valgrind fuzz fuzz-build fuzz-regress test-pooler
 
-asan:
+asan: deps
 	$(MAKE) BUILD=$(ASAN_BUILD) CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(ASAN_LDFLAGS)" \
 		$(ASAN_BUILD)/refresher $(ASAN_BUILD)/unit $(ASAN_BUILD)/fakeup
 	scripts/asan.sh $(ASAN_BUILD)
 
-valgrind: all $(BUILD)/fakeup
+valgrind: deps
+	$(MAKE) all $(BUILD)/fakeup
 	BUILD_DIR=$(abspath $(BUILD)) scripts/valgrind.sh $(VALGRIND_TESTS)
 
-test-pooler: all $(BUILD)/fakeup
+test-pooler: deps
+	$(MAKE) all $(BUILD)/fakeup
 	POOLER=pgbouncer BUILD_DIR=$(abspath $(BUILD)) tests/integration/run.sh
 
 fuzz-build: $(FUZZ_BINS)
 
-fuzz: fuzz-build
+fuzz: deps
+	$(MAKE) fuzz-build
 	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
 
 fuzz-regress: fuzz-build
