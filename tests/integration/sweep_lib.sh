@@ -57,6 +57,10 @@ run_refresher() {
 	"$REFRESHER_BIN" "$@" >"$RUN_OUT" 2>"$RUN_ERR" </dev/null
 	RUN_RC=$?
 	cat "$RUN_OUT" "$RUN_ERR" >>"$TEST_TMP/all-output.log"
+	# A config or database error is worth seeing when a check then fails (comment lines).
+	if ((RUN_RC == 2 || RUN_RC == 3)); then
+		head -n 3 "$RUN_ERR" | sed "s/^/# exit $RUN_RC: /"
+	fi
 	record_secrets
 	return 0
 }
