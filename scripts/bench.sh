@@ -4,6 +4,8 @@
 # Usage: scripts/bench.sh [CASE...]        (run through `make bench`; builds are make's job)
 #   BENCH_CASES=default|full|"CASE ..."    which cases (arguments win over the variable)
 #   BENCH_OUT=DIR                          where results.md / results.tsv / per-case logs go
+#   BENCH_MAX_RATE=R, BENCH_BREAKER_WINDOW=W  refresh.max_rate / breaker.window of every case
+#                                          (default 0 and 50, the refresher's defaults)
 #                                          (default build/bench)
 #   BENCH_PG_DURABLE=1                     fsync and synchronous_commit on (default: off, as in
 #                                          the integration tests: the database is disposable)
@@ -258,6 +260,9 @@ write_case_config() {
 		refresh:
 		  concurrency: $2
 		  max_runtime: 0
+		  max_rate: ${BENCH_MAX_RATE:-0}
+		breaker:
+		  window: ${BENCH_BREAKER_WINDOW:-50}
 	EOF
 }
 
