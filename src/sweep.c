@@ -15,6 +15,8 @@
 #include "profile.h"
 #include "upstream.h"
 
+/* The pacer may catch up on this much lag when its gap is below the loop's granularity. */
+#define PACE_SLACK_US 1000
 /* Longest the loop sleeps when nothing is due sooner, so signals are seen promptly. */
 #define LOOP_TICK_MS 100
 
@@ -523,8 +525,17 @@ static long start_ready(struct sweep *s)
 				long ms = (long)((s->next_start_us - now + 999) / 1000);
 				return ms > 0 ? ms : 1;
 			}
-			/* Spaced from the actual start: never more than max_rate in any second. */
-			s->next_start_us = now + (long long)(1e6 / rate);
+			/*
+			 * Spaced 1/rate from the previous start. A gap shorter than the
+			 * loop's 1 ms granularity may catch up on at most PACE_SLACK_US
+			 * of lag (else a high cap would throttle to ~1000/s); a longer
+			 * gap counts from the actual start: never more than max_rate in
+			 * any second.
+			 */
+			long long gap = (long long)(1e6 / rate);
+			long long slack = gap < PACE_SLACK_US ? PACE_SLACK_US : 0;
+			long long base = s->next_start_us > now - slack ? s->next_start_us : now - slack;
+			s->next_start_us = base + gap;
 			s->throttled = 0;
 		}
 		start(s, queue_pop(&s->ready));
