@@ -30,6 +30,7 @@ struct config {
 			char *id, *email, *token, *cookies, *fingerprint;
 			char *access_token, *expires_at; /* "" = absent */
 		} columns;
+		long outage_timeout_ms; /* give up on a database outage after this long */
 	} database;
 	struct {
 		enum profile profile;

@@ -71,10 +71,11 @@
 #define FLUSH_INTERVAL_MS 100
 #define FLUSH_BATCH 64
 /* While the database is unreachable, writes are retried with backoff from
- * DB_RETRY_MIN_MS up to DB_RETRY_MAX_MS, for at most DB_OUTAGE_MAX_MS. */
+ * DB_RETRY_MIN_MS up to DB_RETRY_MAX_MS, for at most database.outage_timeout
+ * (default DEFAULT_DB_OUTAGE_MS). */
 #define DB_RETRY_MIN_MS 100L
 #define DB_RETRY_MAX_MS 5000L
-#define DB_OUTAGE_MAX_MS (120L * 1000)
+#define DEFAULT_DB_OUTAGE_MS (120L * 1000)
 /* libpq connect_timeout (seconds) used when the URL sets none. */
 #define DB_CONNECT_TIMEOUT_S 10
 

@@ -82,6 +82,8 @@ static const struct key_spec keys[] = {
 	  .flags = KF_SECRET | KF_NONEMPTY },
 	{ .section = "database", .name = "table", .type = KT_TABLE, .off = OFF(database.table) },
 	{ .section = "database", .name = "columns", .type = KT_COLUMNS },
+	{ .section = "database", .name = "outage_timeout", .type = KT_DURATION,
+	  .off = OFF(database.outage_timeout_ms), .min = 1, .max = MAX_DURATION_MS },
 	{ .section = "upstream", .name = "profile", .type = KT_ENUM, .ef = EF_PROFILE,
 	  .names = profile_names },
 	{ .section = "upstream", .name = "url", .type = KT_URL, .off = OFF(upstream.url),
@@ -475,6 +477,7 @@ struct config *config_new(void)
 	bad |= set_str(&cfg->database.columns.fingerprint, DEFAULT_COL_FINGERPRINT);
 	bad |= set_str(&cfg->database.columns.access_token, "");
 	bad |= set_str(&cfg->database.columns.expires_at, "");
+	cfg->database.outage_timeout_ms = DEFAULT_DB_OUTAGE_MS;
 	cfg->upstream.profile = PROFILE_AIMHARDER;
 	bad |= set_str(&cfg->upstream.url, DEFAULT_UPSTREAM_URL);
 	bad |= set_str(&cfg->upstream.fingerprint, "");

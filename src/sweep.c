@@ -561,7 +561,7 @@ static void sweep_loop(struct sweep *s)
 		}
 		if (s->deadline > 0 && now >= s->deadline && !s->draining)
 			drain(s, "refresh.max_runtime reached");
-		if (s->db_down_since != 0 && now - s->db_down_since > DB_OUTAGE_MAX_MS) {
+		if (s->db_down_since != 0 && now - s->db_down_since > cfg->database.outage_timeout_ms) {
 			s->st->db_lost = 1;
 			drain(s, "database unavailable for too long");
 			if (upstream_in_flight(s->up) == 0)
