@@ -6,6 +6,7 @@
 #include "config.h"
 #include "defaults.h"
 #include "outcome.h"
+#include "waitfd.h"
 
 /* A claimed row. Every string is heap-owned by the row; free with row_free. */
 struct row {
@@ -61,25 +62,67 @@ long db_count_due(struct db *db);
 long db_list_due(struct db *db, long limit);
 
 /*
- * Claims at most limit due rows, oldest first, skipping rows locked by other
- * runs and the ids in exclude (already handled by this run), as a lease of
- * cfg->refresh.lease in one short statement. On success returns 0 and a new
- * array of *n rows in *rows (caller frees each with row_free, then the array).
- * Returns -1 when the database failed (message logged; nothing claimed).
+ * During the run the database is driven without blocking, on two connections
+ * (channels): one for claims, one for writes, each with at most one statement
+ * in flight. The sweep sends a statement, waits on the sockets db_waitfds
+ * gives (next to libcurl's), and polls for the outcome. A channel whose
+ * connection broke is re-established in the background when the next
+ * statement is tried (that try fails; the caller backs off and tries again).
+ * A statement without an answer for DB_STATEMENT_TIMEOUT_MS fails and its
+ * connection is dropped: every statement is safe to repeat.
  */
-int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
-    struct row ***rows, size_t *n) __attribute__((warn_unused_result));
+
+/* Fills fds (at most max) with the sockets that have something under way; returns how many. */
+size_t db_waitfds(const struct db *db, struct waitfd *fds, size_t max);
 
 /*
- * Writes results in one statement (one round trip, atomic): refreshed rows
- * get the new token and cookies, logged out rows are deleted (or marked),
- * failed rows get their reason, released rows lose their claim. Every write
- * is guarded by the token that was sent; a result whose row no longer holds
- * that token is turned into OUTCOME_SUPERSEDED and its claim cleared. Sets
- * `written` on each result. Returns 0, or -1 if the database failed (nothing
- * was written; the caller keeps the results and tries again later; the
- * connection is reset on the next call).
+ * Sends a claim of at most limit due rows, oldest first, skipping rows locked
+ * by other runs and the ids in exclude (already handled by this run), as a
+ * lease of cfg->refresh.lease. exclude is copied. Returns 0 when sent, -1
+ * when the claim channel cannot take it now (logged; try again later).
  */
+int db_claim_send(struct db *db, long limit, char *const *exclude, size_t nexclude)
+    __attribute__((warn_unused_result));
+
+/*
+ * Drives the claim channel. Returns 1 when the claim finished: a new array of
+ * *n rows in *rows (caller frees each with row_free, then the array); -1 when
+ * it failed (logged; nothing to read; rows it may have claimed are released
+ * when their lease expires); 0 while it runs (or none was sent).
+ */
+int db_claim_poll(struct db *db, struct row ***rows, size_t *n)
+    __attribute__((warn_unused_result));
+
+/*
+ * Sends the write of results in one statement (atomic): refreshed rows get
+ * the new token and cookies, logged out rows are deleted (or marked), failed
+ * rows get their reason, released rows lose their claim. Every write is
+ * guarded by the token that was sent. The results are borrowed until
+ * db_write_poll returns non-zero. Returns 0 when sent, -1 when the write
+ * channel cannot take it now (logged).
+ */
+int db_write_send(struct db *db, struct result *const *res, size_t n)
+    __attribute__((warn_unused_result));
+
+/*
+ * Drives the write channel. Returns 1 when the write is durable: `written` is
+ * set on each result, and a result whose row no longer holds the sent token
+ * is turned into OUTCOME_SUPERSEDED (its claim cleared). Returns -1 when it
+ * failed (logged; nothing was written, or, for an abandoned statement,
+ * possibly all of it: repeating it is safe), 0 while it runs (or none was sent).
+ */
+int db_write_poll(struct db *db) __attribute__((warn_unused_result));
+
+/* Whether a claim, or a write, is in flight (sent, not yet polled to its end). */
+int db_claim_busy(const struct db *db);
+int db_write_busy(const struct db *db);
+
+/* Monotonic ms at which the oldest statement in flight was sent, 0 when none is. */
+long long db_stalled_since(const struct db *db);
+
+/* Blocking forms of the above (a claim, or a write, from start to end); 0 or -1. */
+int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
+    struct row ***rows, size_t *n) __attribute__((warn_unused_result));
 int db_write(struct db *db, struct result *const *res, size_t n)
     __attribute__((warn_unused_result));
 

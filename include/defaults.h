@@ -70,13 +70,23 @@
  * pending, before it is written. */
 #define FLUSH_INTERVAL_MS 100
 #define FLUSH_BATCH 64
+/* One write at a time is in flight; results that finish meanwhile go out together
+ * in the next, at most this many per statement. */
+#define WRITE_MAX 1024
 /* While the database is unreachable, writes are retried with backoff from
  * DB_RETRY_MIN_MS up to DB_RETRY_MAX_MS, for at most database.outage_timeout
  * (default DEFAULT_DB_OUTAGE_MS). */
 #define DB_RETRY_MIN_MS 100L
 #define DB_RETRY_MAX_MS 5000L
 #define DEFAULT_DB_OUTAGE_MS (120L * 1000)
-/* libpq connect_timeout (seconds) used when the URL sets none. */
+/* A claim or write with no answer after this long is abandoned: its connection is
+ * dropped and re-established (a hung server, or a pooler queueing us while the
+ * database is down); every statement is safe to repeat. */
+#define DB_STATEMENT_TIMEOUT_MS 30000L
+/* A statement in flight this long counts as an outage (for database.outage_timeout). */
+#define DB_STALL_MS 5000L
+/* libpq connect_timeout (seconds) used when the URL sets none; also the bound on
+ * an asynchronous reconnect during the run. */
 #define DB_CONNECT_TIMEOUT_S 10
 
 /* Logs: an untrusted string is escaped and cut to this many bytes. */

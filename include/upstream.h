@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include "config.h"
+#include "waitfd.h"
 
 /* A finished transfer, as handed back by upstream_next. */
 struct upstream_done {
@@ -39,8 +40,11 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 /* Transfers on the wire. */
 int upstream_in_flight(const struct upstream *up);
 
-/* Waits for activity at most timeout_ms and drives transfers. Returns 0 or -1. */
-int upstream_wait(struct upstream *up, int timeout_ms);
+/*
+ * Waits at most timeout_ms for activity on the transfers or on the n extra
+ * sockets (may be 0), and drives the transfers. Returns 0 or -1.
+ */
+int upstream_wait(struct upstream *up, int timeout_ms, const struct waitfd *extra, size_t n);
 
 /* Takes the next finished transfer into *out (caller clears it). Returns 1, or 0 when none. */
 int upstream_next(struct upstream *up, struct upstream_done *out);

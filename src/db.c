@@ -1,8 +1,10 @@
 /* db.c - claims as leases and set-based, token-guarded write-back on libpq (unnamed statements only). */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -16,10 +18,39 @@
 #define KIND_FAILED 2
 #define KIND_RELEASE 3
 
+/*
+ * A channel is one connection with at most one statement in flight, driven
+ * without blocking: the sweep polls its socket next to libcurl's. A broken
+ * connection is re-established asynchronously (PQresetStart/PQresetPoll).
+ */
+enum chan_state {
+	CH_IDLE, /* connected, nothing in flight */
+	CH_SENDING, /* statement queued, libpq still flushing it (wait to write) */
+	CH_BUSY, /* statement sent, waiting for its result */
+	CH_DONE, /* result in res, not yet collected */
+	CH_FAILED, /* the statement failed; message in err, not yet collected */
+	CH_RESET, /* reconnecting */
+	CH_BROKEN /* connection unusable; the next statement starts a reconnect */
+};
+
+struct chan {
+	PGconn *conn;
+	const char *what; /* "claim" or "write results", for messages */
+	enum chan_state state;
+	int poll_write; /* CH_RESET: libpq waits for the socket to be writable */
+	int lost_conn; /* CH_FAILED: the connection is gone, reset on collect */
+	long long since; /* monotonic ms: statement sent, or reconnect started */
+	PGresult *res; /* CH_DONE: the statement's result */
+	char err[256]; /* CH_FAILED: one line */
+};
+
 struct db {
 	const struct config *cfg;
 	struct db_filter filter;
-	PGconn *conn;
+	PGconn *conn; /* the claim channel's connection; also used before the run starts */
+	struct chan claimer, writer;
+	struct result *const *wres; /* the results of the write in flight (borrowed) */
+	size_t nwres;
 	char *table; /* quoted, possibly schema-qualified */
 	char *c_id, *c_email, *c_token; /* quoted */
 	char *c_cookies, *c_fp, *c_access, *c_expires; /* quoted; NULL when the role is absent */
@@ -28,8 +59,14 @@ struct db {
 	int has_updated_at;
 	char *cutoff; /* the run's due cutoff, UTC ISO text; NULL = every row due */
 	char *sql_claim, *sql_due_from, *sql_write; /* built once */
-	int need_reset; /* the last statement failed: reset before the next */
 };
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static char *xstrdup(const char *s)
 {
@@ -49,10 +86,9 @@ void row_free(struct row *row)
 	free(row);
 }
 
-/* One line of PQerrorMessage, trailing newline dropped, into buf. */
-static const char *pq_error_line(PGconn *conn, char *buf, size_t size)
+/* The first line of m (trailing newline dropped) into buf. */
+static const char *first_line(const char *m, char *buf, size_t size)
 {
-	const char *m = conn ? PQerrorMessage(conn) : "no connection";
 	size_t n = strcspn(m, "\n");
 	if (n >= size)
 		n = size - 1;
@@ -61,17 +97,19 @@ static const char *pq_error_line(PGconn *conn, char *buf, size_t size)
 	return buf;
 }
 
+/* One line of PQerrorMessage into buf. */
+static const char *pq_error_line(PGconn *conn, char *buf, size_t size)
+{
+	return first_line(conn ? PQerrorMessage(conn) : "no connection", buf, size);
+}
+
+/* One line of a result's error, else of the connection's. */
 static const char *res_error_line(PGresult *res, PGconn *conn, char *buf, size_t size)
 {
 	const char *m = res ? PQresultErrorMessage(res) : "";
 	if (m == NULL || *m == '\0')
 		return pq_error_line(conn, buf, size);
-	size_t n = strcspn(m, "\n");
-	if (n >= size)
-		n = size - 1;
-	memcpy(buf, m, n);
-	buf[n] = '\0';
-	return buf;
+	return first_line(m, buf, size);
 }
 
 /* Quotes one identifier ("a""b"). Caller frees. */
@@ -122,7 +160,7 @@ static char *quote_role(const char *name)
 	return name != NULL && name[0] != '\0' ? quote_ident(name, strlen(name)) : NULL;
 }
 
-/* Executes sql with text params; returns the result (caller PQclear) or NULL on failure (logged). */
+/* Executes sql with text params, blocking (before the run); returns the result (caller PQclear) or NULL (logged). */
 static PGresult *exec_params(struct db *db, const char *what, const char *sql, int n,
     const char *const *params, ExecStatusType want)
 {
@@ -132,26 +170,213 @@ static PGresult *exec_params(struct db *db, const char *what, const char *sql, i
 		log_error("db", "%s: %s", what, res_error_line(res, db->conn, err, sizeof(err)));
 		PQclear(res);
 		if (PQstatus(db->conn) != CONNECTION_OK)
-			db->need_reset = 1;
+			db->claimer.state = CH_BROKEN;
 		return NULL;
 	}
 	return res;
 }
 
-/* Re-establishes a broken connection. Returns 0 when the connection is usable. */
+/* Re-establishes the claim channel's connection, blocking (before the run). 0 when usable. */
 static int ensure_connection(struct db *db)
 {
 	char err[256];
-	if (!db->need_reset && PQstatus(db->conn) == CONNECTION_OK)
+	if (db->claimer.state == CH_IDLE && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(db->conn);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		log_warn("db", "reconnect failed: %s", pq_error_line(db->conn, err, sizeof(err)));
+		db->claimer.state = CH_BROKEN;
 		return -1;
 	}
+	(void)PQsetnonblocking(db->conn, 1);
 	log_info("db", "reconnected");
-	db->need_reset = 0;
+	db->claimer.state = CH_IDLE;
 	return 0;
+}
+
+/* ---- Channels: one statement in flight per connection, never blocking ---- */
+
+static void chan_fail(struct chan *ch, const char *msg)
+{
+	snprintf(ch->err, sizeof(ch->err), "%s", msg);
+	ch->lost_conn = PQstatus(ch->conn) != CONNECTION_OK;
+	PQclear(ch->res);
+	ch->res = NULL;
+	ch->state = CH_FAILED;
+}
+
+/* Starts re-establishing a broken connection; the sweep's loop drives it. */
+static void chan_reset_start(struct chan *ch)
+{
+	char line[256];
+	ch->since = mono_ms();
+	ch->poll_write = 1;
+	if (!PQresetStart(ch->conn)) {
+		log_warn("db", "reconnect failed: %s", pq_error_line(ch->conn, line, sizeof(line)));
+		ch->state = CH_BROKEN;
+		return;
+	}
+	ch->state = CH_RESET;
+}
+
+/*
+ * Sends a statement. Returns 0 when it is on its way, or -1 when the channel
+ * cannot take one now (busy, broken or reconnecting; a broken one starts
+ * reconnecting), with the reason logged.
+ */
+static int chan_send(struct chan *ch, const char *sql, int n, const char *const *params)
+{
+	char line[256];
+	if (ch->state == CH_BROKEN)
+		chan_reset_start(ch);
+	if (ch->state == CH_RESET) {
+		log_debug("db", "%s: waiting for the connection", ch->what);
+		return -1;
+	}
+	if (ch->state != CH_IDLE)
+		return -1;
+	if (!PQsendQueryParams(ch->conn, sql, n, NULL, params, NULL, NULL, 0)) {
+		log_error("db", "%s: %s", ch->what, pq_error_line(ch->conn, line, sizeof(line)));
+		if (PQstatus(ch->conn) != CONNECTION_OK)
+			ch->state = CH_BROKEN;
+		return -1;
+	}
+	ch->since = mono_ms();
+	ch->state = CH_SENDING;
+	return 0;
+}
+
+/* Reads what has arrived; moves CH_BUSY to CH_DONE or CH_FAILED when the statement ends. */
+static void chan_read(struct chan *ch, ExecStatusType want)
+{
+	char line[256];
+	if (!PQconsumeInput(ch->conn)) {
+		chan_fail(ch, pq_error_line(ch->conn, line, sizeof(line)));
+		return;
+	}
+	while (!PQisBusy(ch->conn)) {
+		PGresult *r = PQgetResult(ch->conn);
+		if (r == NULL) {
+			if (ch->res == NULL)
+				chan_fail(ch, "no result");
+			else if (PQresultStatus(ch->res) != want)
+				chan_fail(ch, res_error_line(ch->res, ch->conn, line, sizeof(line)));
+			else
+				ch->state = CH_DONE;
+			return;
+		}
+		if (ch->res == NULL)
+			ch->res = r; /* the statement's result; an error replaces a success below */
+		else if (PQresultStatus(r) != want && PQresultStatus(ch->res) == want) {
+			PQclear(ch->res);
+			ch->res = r;
+		} else {
+			PQclear(r);
+		}
+	}
+}
+
+/*
+ * Drives a channel without blocking: flushes a statement being sent, reads a
+ * result, advances a reconnect, and gives up on a statement or reconnect that
+ * has taken too long (a hung server or a pooler queueing us: the connection
+ * is dropped and re-established; every statement is safe to repeat).
+ */
+static void chan_step(struct chan *ch, ExecStatusType want)
+{
+	char line[256];
+	long long now = mono_ms();
+	if (ch->state == CH_RESET) {
+		PostgresPollingStatusType p = PQresetPoll(ch->conn);
+		if (p == PGRES_POLLING_OK) {
+			(void)PQsetnonblocking(ch->conn, 1);
+			ch->state = CH_IDLE;
+			log_info("db", "%s: reconnected", ch->what);
+		} else if (p == PGRES_POLLING_FAILED) {
+			log_warn("db", "%s: reconnect failed: %s", ch->what,
+			    pq_error_line(ch->conn, line, sizeof(line)));
+			ch->state = CH_BROKEN;
+		} else if (now - ch->since > DB_CONNECT_TIMEOUT_S * 1000L) {
+			log_warn("db", "%s: reconnect timed out after %d s", ch->what, DB_CONNECT_TIMEOUT_S);
+			ch->state = CH_BROKEN;
+		} else {
+			ch->poll_write = p == PGRES_POLLING_WRITING;
+		}
+		return;
+	}
+	if (ch->state == CH_SENDING) {
+		int f = PQflush(ch->conn);
+		if (f > 0 && !PQconsumeInput(ch->conn))
+			f = -1;
+		if (f < 0) {
+			chan_fail(ch, pq_error_line(ch->conn, line, sizeof(line)));
+			return;
+		}
+		if (f == 0)
+			ch->state = CH_BUSY;
+	}
+	if (ch->state == CH_BUSY)
+		chan_read(ch, want); /* a result may be there already */
+	if ((ch->state == CH_SENDING || ch->state == CH_BUSY) &&
+	    now - ch->since > DB_STATEMENT_TIMEOUT_MS) {
+		snprintf(line, sizeof(line), "no answer from the database in %ld ms",
+		    (long)DB_STATEMENT_TIMEOUT_MS);
+		chan_fail(ch, line);
+		ch->lost_conn = 1; /* abandon it: reconnect before the next statement */
+	}
+}
+
+/*
+ * Takes a finished statement's outcome: 1 with its result in *res (caller
+ * PQclears), -1 when it failed (logged; the channel reconnects before the
+ * next statement if the connection is gone), 0 while it is still running.
+ */
+static int chan_collect(struct chan *ch, PGresult **res)
+{
+	*res = NULL;
+	if (ch->state == CH_DONE) {
+		*res = ch->res;
+		ch->res = NULL;
+		ch->state = CH_IDLE;
+		return 1;
+	}
+	if (ch->state != CH_FAILED)
+		return 0;
+	log_error("db", "%s: %s", ch->what, ch->err);
+	ch->state = ch->lost_conn ? CH_BROKEN : CH_IDLE;
+	return -1;
+}
+
+/* Whether a channel has a statement or a reconnect under way. */
+static int chan_busy(const struct chan *ch)
+{
+	return ch->state == CH_SENDING || ch->state == CH_BUSY || ch->state == CH_RESET;
+}
+
+/* Adds the channel's socket to fds when it has something to wait for. */
+static size_t chan_waitfd(const struct chan *ch, struct waitfd *fds, size_t i, size_t max)
+{
+	int fd = PQsocket(ch->conn);
+	if (i >= max || fd < 0 || !chan_busy(ch))
+		return i;
+	fds[i].fd = fd;
+	fds[i].want_write = ch->state == CH_SENDING || (ch->state == CH_RESET && ch->poll_write);
+	return i + 1;
+}
+
+/* Blocks until the channel's statement ends (for the synchronous calls). */
+static void chan_wait(struct chan *ch, ExecStatusType want)
+{
+	for (;;) {
+		chan_step(ch, want);
+		if (!chan_busy(ch))
+			return;
+		struct waitfd w;
+		if (chan_waitfd(ch, &w, 0, 1) == 0)
+			return;
+		struct pollfd p = { w.fd, (short)(w.want_write ? POLLOUT : POLLIN), 0 };
+		(void)poll(&p, 1, 100);
+	}
 }
 
 /* Looks up the columns of the table; fills types and flags, or explains what is missing. */
@@ -398,11 +623,23 @@ struct db *db_open(const struct config *cfg, const struct db_filter *filter, cha
 	snprintf(timeout, sizeof(timeout), "%d", DB_CONNECT_TIMEOUT_S);
 	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
 	const char *vals[] = { timeout, "refresher", cfg->database.url, NULL };
+	/* Two connections: claims and writes each have one statement in flight at a time. */
 	db->conn = PQconnectdbParams(keys, vals, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+	db->claimer.conn = db->conn;
+	db->claimer.what = "claim";
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		db->writer.conn = PQconnectdbParams(keys, vals, 1);
+	db->writer.what = "write results";
+	PGconn *bad = PQstatus(db->conn) != CONNECTION_OK ? db->conn : db->writer.conn;
+	if (bad == NULL || PQstatus(bad) != CONNECTION_OK) {
 		char line[256];
 		snprintf(err, errlen, "cannot connect to the database: %s",
-		    pq_error_line(db->conn, line, sizeof(line)));
+		    pq_error_line(bad, line, sizeof(line)));
+		goto fail;
+	}
+	/* Statements are sent and read without blocking, next to the HTTP transfers. */
+	if (PQsetnonblocking(db->conn, 1) != 0 || PQsetnonblocking(db->writer.conn, 1) != 0) {
+		snprintf(err, errlen, "cannot make the database connection non-blocking");
 		goto fail;
 	}
 	const struct config *k = cfg;
@@ -438,8 +675,12 @@ void db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
+	PQclear(db->claimer.res);
+	PQclear(db->writer.res);
 	if (db->conn)
 		PQfinish(db->conn);
+	if (db->writer.conn)
+		PQfinish(db->writer.conn);
 	free(db->table);
 	free(db->c_id);
 	free(db->c_email);
@@ -561,39 +802,35 @@ static char *array_literal(char *const *v, size_t n)
 	return out;
 }
 
-int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
-    struct row ***rows, size_t *n)
+int db_claim_send(struct db *db, long limit, char *const *exclude, size_t nexclude)
 {
 	char shard_n[16], shard_i[16], lim[24], lease[24];
 	const char *params[7];
-	int rc = -1;
-	struct row **out = NULL;
-	char *excl = NULL;
-	PGresult *res = NULL;
-	*rows = NULL;
-	*n = 0;
-	if (ensure_connection(db) != 0)
-		return -1;
-	excl = array_literal(exclude, nexclude);
+	char *excl = array_literal(exclude, nexclude);
 	if (excl == NULL)
-		goto out;
+		return -1;
 	due_params(db, params, shard_n, shard_i);
 	params[4] = excl;
 	snprintf(lim, sizeof(lim), "%ld", limit);
 	snprintf(lease, sizeof(lease), "%ld", db->cfg->refresh.lease_ms);
 	params[5] = lim;
 	params[6] = lease;
-	res = exec_params(db, "claim", db->sql_claim, 7, params, PGRES_TUPLES_OK);
-	if (res == NULL)
-		goto out;
+	int rc = chan_send(&db->claimer, db->sql_claim, 7, params);
+	free(excl); /* libpq copied the parameters into its output buffer */
+	return rc;
+}
+
+/* Reads the claimed rows of a claim's result; 0, or -1 on OOM (their leases expire on their own). */
+static int claim_rows(PGresult *res, struct row ***rows, size_t *n)
+{
 	int nt = PQntuples(res);
-	out = calloc((size_t)nt + 1, sizeof(*out));
+	struct row **out = calloc((size_t)nt + 1, sizeof(*out));
 	if (out == NULL)
-		goto out;
+		goto oom;
 	for (int i = 0; i < nt; i++) {
 		struct row *r = calloc(1, sizeof(*r));
 		if (r == NULL)
-			goto out;
+			goto oom;
 		out[i] = r;
 		r->id = xstrdup(PQgetvalue(res, i, 0));
 		r->email = xstrdup(PQgetvalue(res, i, 1));
@@ -603,23 +840,43 @@ int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
 			r->fingerprint = xstrdup(PQgetvalue(res, i, 4));
 		r->claim = xstrdup(PQgetvalue(res, i, 5));
 		if (!r->id || !r->email || !r->token || !r->cookies || !r->claim)
-			goto out;
+			goto oom;
 	}
 	*rows = out;
 	*n = (size_t)nt;
-	out = NULL;
-	rc = 0;
-out:
+	return 0;
+oom:
 	if (out != NULL) {
-		/* Out of memory after the claim: the leases expire on their own. */
 		for (struct row **p = out; *p; p++)
 			row_free(*p);
 		free(out);
-		log_error("db", "out of memory while reading claimed rows");
 	}
+	log_error("db", "out of memory while reading claimed rows");
+	return -1;
+}
+
+int db_claim_poll(struct db *db, struct row ***rows, size_t *n)
+{
+	PGresult *res;
+	*rows = NULL;
+	*n = 0;
+	chan_step(&db->claimer, PGRES_TUPLES_OK);
+	int rc = chan_collect(&db->claimer, &res);
+	if (rc == 1 && claim_rows(res, rows, n) != 0)
+		rc = -1;
 	PQclear(res);
-	free(excl);
 	return rc;
+}
+
+int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
+    struct row ***rows, size_t *n)
+{
+	*rows = NULL;
+	*n = 0;
+	if (db_claim_send(db, limit, exclude, nexclude) != 0)
+		return -1;
+	chan_wait(&db->claimer, PGRES_TUPLES_OK);
+	return db_claim_poll(db, rows, n) == 1 ? 0 : -1;
 }
 
 static int kind_of(enum outcome o)
@@ -636,23 +893,18 @@ static int kind_of(enum outcome o)
 	}
 }
 
-int db_write(struct db *db, struct result *const *res, size_t n)
+int db_write_send(struct db *db, struct result *const *res, size_t n)
 {
 	enum { NCOL = 9 };
 	char **cols[NCOL] = { NULL };
 	char *lit[NCOL] = { NULL };
 	char kinds[4][2] = { "0", "1", "2", "3" };
-	char (*exp)[24] = calloc(n, sizeof(*exp));
-	PGresult *pr = NULL;
+	char (*exp)[24] = calloc(n ? n : 1, sizeof(*exp));
 	int rc = -1;
-	if (n == 0)
-		return 0;
-	if (exp == NULL || ensure_connection(db) != 0) {
-		free(exp);
+	if (exp == NULL)
 		return -1;
-	}
 	for (int c = 0; c < NCOL; c++) {
-		cols[c] = calloc(n, sizeof(char *));
+		cols[c] = calloc(n ? n : 1, sizeof(char *));
 		if (cols[c] == NULL)
 			goto out;
 	}
@@ -677,17 +929,46 @@ int db_write(struct db *db, struct result *const *res, size_t n)
 		if (lit[c] == NULL)
 			goto out;
 	}
-	pr = exec_params(db, "write results", db->sql_write, NCOL, (const char *const *)lit,
-	    PGRES_TUPLES_OK);
-	if (pr == NULL)
-		goto out;
+	rc = chan_send(&db->writer, db->sql_write, NCOL, (const char *const *)lit);
+	if (rc == 0) {
+		db->wres = res;
+		db->nwres = n;
+	}
+out:
+	for (int c = 0; c < NCOL; c++) {
+		free(cols[c]);
+		free(lit[c]);
+	}
+	free(exp);
+	return rc;
+}
+
+int db_write_poll(struct db *db)
+{
+	PGresult *pr;
+	chan_step(&db->writer, PGRES_TUPLES_OK);
+	int rc = chan_collect(&db->writer, &pr);
+	if (rc == 0)
+		return 0;
+	struct result *const *res = db->wres;
+	size_t n = db->nwres;
+	db->wres = NULL;
+	db->nwres = 0;
+	if (rc < 0)
+		return -1;
 	/*
 	 * The statement returns the 1-based positions of the results it wrote;
 	 * a refreshed, logout or failed result not among them was superseded.
 	 */
-	unsigned char *hit = calloc(n, 1);
-	if (hit == NULL)
-		goto out;
+	unsigned char *hit = calloc(n ? n : 1, 1);
+	if (hit == NULL) {
+		/* Written, but we cannot tell which were superseded: count them as written. */
+		log_error("db", "out of memory while reading the write's result");
+		for (size_t i = 0; i < n; i++)
+			res[i]->written = 1;
+		PQclear(pr);
+		return 1;
+	}
 	for (int t = 0; t < PQntuples(pr); t++) {
 		long ord = strtol(PQgetvalue(pr, t, 0), NULL, 10);
 		if (ord >= 1 && (size_t)ord <= n)
@@ -700,13 +981,44 @@ int db_write(struct db *db, struct result *const *res, size_t n)
 			r->outcome = OUTCOME_SUPERSEDED;
 	}
 	free(hit);
-	rc = 0;
-out:
 	PQclear(pr);
-	for (int c = 0; c < NCOL; c++) {
-		free(cols[c]);
-		free(lit[c]);
+	return 1;
+}
+
+int db_write(struct db *db, struct result *const *res, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (db_write_send(db, res, n) != 0)
+		return -1;
+	chan_wait(&db->writer, PGRES_TUPLES_OK);
+	return db_write_poll(db) == 1 ? 0 : -1;
+}
+
+size_t db_waitfds(const struct db *db, struct waitfd *fds, size_t max)
+{
+	size_t i = chan_waitfd(&db->claimer, fds, 0, max);
+	return chan_waitfd(&db->writer, fds, i, max);
+}
+
+int db_claim_busy(const struct db *db)
+{
+	return chan_busy(&db->claimer) && db->claimer.state != CH_RESET;
+}
+
+int db_write_busy(const struct db *db)
+{
+	return chan_busy(&db->writer) && db->writer.state != CH_RESET;
+}
+
+long long db_stalled_since(const struct db *db)
+{
+	long long t = 0;
+	const struct chan *chans[2] = { &db->claimer, &db->writer };
+	for (int i = 0; i < 2; i++) {
+		const struct chan *ch = chans[i];
+		if ((ch->state == CH_SENDING || ch->state == CH_BUSY) && (t == 0 || ch->since < t))
+			t = ch->since;
 	}
-	free(exp);
-	return rc;
+	return t;
 }

@@ -72,9 +72,14 @@ struct sweep {
 	int draining; /* stop claiming, release what is not on the wire */
 	struct queue ready; /* claimed, not yet started */
 	struct queue waiting; /* waiting out a backoff; scanned for the earliest */
-	struct result **pending; /* finished, not yet durable */
+	struct result **pending; /* finished, not yet sent to the database */
 	size_t npending, cappending;
 	long long oldest_pending; /* monotonic ms of the oldest pending result */
+	struct result **writing; /* the write in flight (group commit: one at a time) */
+	size_t nwriting, capwriting;
+	long long oldest_writing;
+	int claiming; /* a claim is in flight */
+	long claim_want; /* rows it asked for */
 	char **exclude; /* ids this run finished that may still look due */
 	size_t nexclude, capexclude;
 	long first_attempts; /* requests that were a row's first */
@@ -261,35 +266,110 @@ static int db_usable(const struct sweep *s, long long now)
 	return s->db_down_since == 0 || now >= s->next_db_try;
 }
 
-/* Writes every pending result. Returns 0, or -1 when they stay pending. */
+/* Puts the results of a failed write back in front of the pending ones. */
+static void requeue_writing(struct sweep *s)
+{
+	size_t total = s->nwriting + s->npending;
+	if (s->capwriting < total) {
+		struct result **p = realloc(s->writing, total * sizeof(*p));
+		if (p == NULL) {
+			/* Cannot happen in practice (pending fits in its own array): keep both, try later. */
+			log_error("sweep", "out of memory while requeueing results");
+			return;
+		}
+		s->writing = p;
+		s->capwriting = total;
+	}
+	memcpy(s->writing + s->nwriting, s->pending, s->npending * sizeof(*s->pending));
+	struct result **tmp = s->pending;
+	size_t cap = s->cappending;
+	s->pending = s->writing;
+	s->cappending = s->capwriting;
+	s->writing = tmp;
+	s->capwriting = cap;
+	s->npending = total;
+	s->nwriting = 0;
+	s->oldest_pending = s->oldest_writing;
+}
+
+/*
+ * Sends the pending results (at most WRITE_MAX) as one write. Returns 0
+ * when sent or nothing to send, -1 when the database cannot take it now.
+ */
 static int flush(struct sweep *s)
 {
-	if (s->npending == 0)
+	if (s->npending == 0 || s->nwriting > 0)
 		return 0;
-	if (db_write(s->db, s->pending, s->npending) != 0) {
+	size_t k = s->npending < WRITE_MAX ? s->npending : WRITE_MAX;
+	if (s->capwriting < k) {
+		struct result **p = realloc(s->writing, k * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		s->writing = p;
+		s->capwriting = k;
+	}
+	memcpy(s->writing, s->pending, k * sizeof(*s->pending));
+	if (db_write_send(s->db, s->writing, k) != 0) {
 		db_failed(s);
 		return -1;
 	}
-	db_ok(s);
-	for (size_t i = 0; i < s->npending; i++)
-		account(s, s->pending[i]);
-	s->npending = 0;
+	s->nwriting = k;
+	s->oldest_writing = s->oldest_pending;
+	memmove(s->pending, s->pending + k, (s->npending - k) * sizeof(*s->pending));
+	s->npending -= k;
+	if (s->npending > 0)
+		s->oldest_pending = now_ms(); /* they go out as soon as this write ends */
 	return 0;
 }
 
-/* Claims the next batch into the ready queue. */
+/* Takes the outcome of the write in flight, if it ended. */
+static void collect_write(struct sweep *s)
+{
+	int rc = db_write_poll(s->db);
+	if (rc == 0 || s->nwriting == 0)
+		return;
+	if (rc < 0) {
+		db_failed(s);
+		requeue_writing(s);
+		return;
+	}
+	db_ok(s);
+	for (size_t i = 0; i < s->nwriting; i++)
+		account(s, s->writing[i]);
+	s->nwriting = 0;
+}
+
+/* Sends a claim for the next batch. */
 static void claim(struct sweep *s)
 {
 	long want = s->cfg->refresh.batch_size;
-	struct row **rows = NULL;
-	size_t n = 0;
 	if (s->limit > 0 && want > s->limit - s->claimed)
 		want = s->limit - s->claimed;
 	if (want <= 0) {
 		s->exhausted = 1;
 		return;
 	}
-	if (db_claim(s->db, want, s->exclude, s->nexclude, &rows, &n) != 0) {
+	if (db_claim_send(s->db, want, s->exclude, s->nexclude) != 0) {
+		db_failed(s);
+		return;
+	}
+	s->claiming = 1;
+	s->claim_want = want;
+}
+
+static int finish(struct sweep *s, struct job *j, enum outcome o, struct verdict *v,
+    const char *reason);
+
+/* Takes the rows of the claim in flight, if it ended, into the ready queue. */
+static void collect_claim(struct sweep *s)
+{
+	struct row **rows = NULL;
+	size_t n = 0;
+	int rc = db_claim_poll(s->db, &rows, &n);
+	if (rc == 0 || !s->claiming)
+		return;
+	s->claiming = 0;
+	if (rc < 0) {
 		db_failed(s);
 		return;
 	}
@@ -301,12 +381,18 @@ static void claim(struct sweep *s)
 			continue;
 		}
 		j->row = rows[i];
+		/* Claimed while stopping: give it back at once. */
+		if (s->draining) {
+			if (finish(s, j, OUTCOME_RELEASED, NULL, NULL) != 0)
+				job_free(j);
+			continue;
+		}
 		queue_push(&s->ready, j);
 	}
 	free(rows);
 	s->claimed += (long)n;
 	s->st->due += (long)n;
-	if ((long)n < want)
+	if ((long)n < s->claim_want)
 		s->exhausted = 1;
 	if (n > 0)
 		log_debug("sweep", "claimed %zu rows", n);
@@ -547,7 +633,17 @@ static long start_ready(struct sweep *s)
 static int finished(const struct sweep *s)
 {
 	return (s->exhausted || s->draining) && s->ready.n == 0 && s->waiting.n == 0 &&
-	    upstream_in_flight(s->up) == 0 && s->npending == 0;
+	    upstream_in_flight(s->up) == 0 && s->npending == 0 && s->nwriting == 0 && !s->claiming;
+}
+
+/* How long the database has been unusable: failing, or sitting on a statement. 0 = fine. */
+static long long db_down_for(const struct sweep *s, long long now)
+{
+	long long since = s->db_down_since;
+	long long stalled = db_stalled_since(s->db);
+	if (stalled != 0 && now - stalled > DB_STALL_MS && (since == 0 || stalled < since))
+		since = stalled;
+	return since == 0 ? 0 : now - since;
 }
 
 static void sweep_loop(struct sweep *s)
@@ -555,25 +651,28 @@ static void sweep_loop(struct sweep *s)
 	const struct config *cfg = s->cfg;
 	while (!finished(s)) {
 		long long now = now_ms();
+		collect_claim(s);
+		collect_write(s);
 		if (stop_signal && !s->draining) {
 			s->st->stopped_by_signal = 1;
 			drain(s, stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
 		}
 		if (s->deadline > 0 && now >= s->deadline && !s->draining)
 			drain(s, "refresh.max_runtime reached");
-		if (s->db_down_since != 0 && now - s->db_down_since > cfg->database.outage_timeout_ms) {
+		if (db_down_for(s, now) > cfg->database.outage_timeout_ms) {
 			s->st->db_lost = 1;
 			drain(s, "database unavailable for too long");
 			if (upstream_in_flight(s->up) == 0)
 				break;
 		}
-		if (!s->draining && !s->exhausted && s->ready.n < (size_t)cfg->refresh.concurrency &&
-		    db_usable(s, now))
+		/* Keep a batch ready beyond what is in flight, so starts never wait on a claim. */
+		if (!s->draining && !s->exhausted && !s->claiming &&
+		    s->ready.n < (size_t)cfg->refresh.concurrency && db_usable(s, now))
 			claim(s);
 		long next_wake = wake_waiting(s, now);
 		long pace_wait = start_ready(s);
 		int idle = upstream_in_flight(s->up) == 0 && s->ready.n == 0;
-		if (s->npending > 0 && db_usable(s, now) &&
+		if (s->npending > 0 && s->nwriting == 0 && db_usable(s, now) &&
 		    (s->npending >= FLUSH_BATCH || now - s->oldest_pending >= FLUSH_INTERVAL_MS ||
 			(idle && (s->waiting.n == 0 || s->draining))))
 			(void)flush(s);
@@ -586,24 +685,22 @@ static void sweep_loop(struct sweep *s)
 			timeout = next_wake;
 		if (pace_wait >= 0 && pace_wait < timeout)
 			timeout = pace_wait;
-		if (s->npending > 0) {
+		if (s->npending > 0 && s->nwriting == 0) {
 			long flush_in = (long)(s->oldest_pending + FLUSH_INTERVAL_MS - now);
 			if (s->db_down_since != 0)
 				flush_in = (long)(s->next_db_try - now);
 			if (flush_in < timeout)
 				timeout = flush_in < 0 ? 0 : flush_in;
 		}
-		if (upstream_in_flight(s->up) > 0) {
-			(void)upstream_wait(s->up, (int)timeout);
-			struct upstream_done d;
-			while (upstream_next(s->up, &d)) {
-				handle_done(s, &d);
-				upstream_done_clear(&d);
-			}
-		} else if (timeout > 0) {
-			/* Nothing on the wire: wait for a backoff, the pacer, a flush or the next tick. */
-			struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
-			(void)nanosleep(&ts, NULL);
+		if (s->db_down_since != 0 && !s->claiming && s->next_db_try - now < timeout)
+			timeout = s->next_db_try - now < 0 ? 0 : (long)(s->next_db_try - now);
+		struct waitfd fds[4];
+		size_t nfds = db_waitfds(s->db, fds, 4);
+		(void)upstream_wait(s->up, (int)timeout, fds, nfds);
+		struct upstream_done d;
+		while (upstream_next(s->up, &d)) {
+			handle_done(s, &d);
+			upstream_done_clear(&d);
 		}
 	}
 }
@@ -638,6 +735,8 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	sweep_loop(&s);
 	log_status(NULL);
 
+	/* A write still in flight (the database was lost) did not become durable. */
+	requeue_writing(&s);
 	for (size_t i = 0; i < s.npending; i++) {
 		struct result *r = s.pending[i];
 		/* It happened, but is not durable: count it, and say what was lost. */
@@ -651,6 +750,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		log_error("db", "%ld issued tokens could not be written: those users must log in again",
 		    stats->unwritten);
 	free(s.pending);
+	free(s.writing);
 	for (size_t i = 0; i < s.nexclude; i++)
 		free(s.exclude[i]);
 	free(s.exclude);

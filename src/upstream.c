@@ -11,6 +11,9 @@
 #include "log.h"
 #include "upstream.h"
 
+/* Most extra sockets upstream_wait watches (the database uses two). */
+#define UPSTREAM_MAX_EXTRA_FDS 8
+
 struct upstream {
 	const struct config *cfg;
 	CURLM *multi;
@@ -315,14 +318,24 @@ int upstream_in_flight(const struct upstream *up)
 	return up->in_flight;
 }
 
-int upstream_wait(struct upstream *up, int timeout_ms)
+int upstream_wait(struct upstream *up, int timeout_ms, const struct waitfd *extra, size_t n)
 {
+	struct curl_waitfd fds[UPSTREAM_MAX_EXTRA_FDS];
 	int running = 0;
-	CURLMcode mc = curl_multi_perform(up->multi, &running);
+	if (n > UPSTREAM_MAX_EXTRA_FDS)
+		n = UPSTREAM_MAX_EXTRA_FDS;
+	for (size_t i = 0; i < n; i++) {
+		fds[i].fd = extra[i].fd;
+		fds[i].events = extra[i].want_write ? CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN;
+		fds[i].revents = 0;
+	}
+	CURLMcode mc = CURLM_OK;
+	if (up->in_flight > 0)
+		mc = curl_multi_perform(up->multi, &running);
 	/* A transfer that finished just now waits in the info queue: collect it, do not sleep. */
-	if (mc == CURLM_OK && running == up->in_flight && up->in_flight > 0 && timeout_ms > 0)
-		mc = curl_multi_poll(up->multi, NULL, 0, timeout_ms, NULL);
-	if (mc == CURLM_OK)
+	if (mc == CURLM_OK && running == up->in_flight && timeout_ms > 0)
+		mc = curl_multi_poll(up->multi, fds, (unsigned)n, timeout_ms, NULL);
+	if (mc == CURLM_OK && up->in_flight > 0)
 		mc = curl_multi_perform(up->multi, &running);
 	if (mc != CURLM_OK) {
 		log_error("upstream", "libcurl: %s", curl_multi_strerror(mc));
