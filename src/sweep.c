@@ -270,6 +270,8 @@ static int db_usable(const struct sweep *s, long long now)
 static void requeue_writing(struct sweep *s)
 {
 	size_t total = s->nwriting + s->npending;
+	if (s->nwriting == 0)
+		return; /* nothing was being written: pending stays as it is */
 	if (s->capwriting < total) {
 		struct result **p = realloc(s->writing, total * sizeof(*p));
 		if (p == NULL) {
@@ -280,7 +282,8 @@ static void requeue_writing(struct sweep *s)
 		s->writing = p;
 		s->capwriting = total;
 	}
-	memcpy(s->writing + s->nwriting, s->pending, s->npending * sizeof(*s->pending));
+	if (s->npending > 0)
+		memcpy(s->writing + s->nwriting, s->pending, s->npending * sizeof(*s->pending));
 	struct result **tmp = s->pending;
 	size_t cap = s->cappending;
 	s->pending = s->writing;
@@ -349,7 +352,26 @@ static void claim(struct sweep *s)
 		s->exhausted = 1;
 		return;
 	}
-	if (db_claim_send(s->db, want, s->exclude, s->nexclude) != 0) {
+	/*
+	 * Besides the rows this run finished as failed or superseded, exclude
+	 * every row whose result is pending or being written: its write may
+	 * release it (failed, superseded) before this claim runs, and it must
+	 * not be called twice.
+	 */
+	size_t nx = s->nexclude + s->npending + s->nwriting;
+	char **ids = malloc((nx ? nx : 1) * sizeof(*ids));
+	if (ids == NULL)
+		return; /* tried again on the next turn of the loop */
+	if (s->nexclude > 0)
+		memcpy(ids, s->exclude, s->nexclude * sizeof(*ids));
+	size_t k = s->nexclude;
+	for (size_t i = 0; i < s->npending; i++)
+		ids[k++] = s->pending[i]->row->id;
+	for (size_t i = 0; i < s->nwriting; i++)
+		ids[k++] = s->writing[i]->row->id;
+	int rc = db_claim_send(s->db, want, ids, nx);
+	free(ids);
+	if (rc != 0) {
 		db_failed(s);
 		return;
 	}
