@@ -32,14 +32,23 @@ void verdict_clear(struct verdict *v);
 struct profile_ops {
 	const char *name;
 	/*
-	 * Builds the request for row into *out. Returns 0, or -1 with a one-line
-	 * reason in err when the row itself is unusable (the row fails, uncalled).
+	 * Builds the request for row into *out. *state is the row's state for this
+	 * profile, NULL on the row's first request: build may set it (e.g. the
+	 * stored cookies, parsed once) and finds it again on a retry; the run
+	 * hands it to judge and frees it with free_state when the row is done.
+	 * Returns 0, or -1 with a one-line reason in err when the row itself is
+	 * unusable (the row fails, uncalled).
 	 */
-	int (*build)(const struct config *cfg, const struct row *row, struct request *out,
-	    char *err, size_t errlen);
-	/* Judges an HTTP answer (not a transport error) for row into *out (zeroed first). */
-	void (*judge)(const struct config *cfg, const struct row *row, const struct upstream_done *d,
-	    struct verdict *out);
+	int (*build)(const struct config *cfg, const struct row *row, void **state,
+	    struct request *out, char *err, size_t errlen);
+	/*
+	 * Judges an HTTP answer (not a transport error) for row into *out (zeroed
+	 * first); state is what build left (may be NULL).
+	 */
+	void (*judge)(const struct config *cfg, const struct row *row, void *state,
+	    const struct upstream_done *d, struct verdict *out);
+	/* Frees a row's state; NULL when the profile keeps none. */
+	void (*free_state)(void *state);
 };
 
 /* The profile that implements p (never NULL). */

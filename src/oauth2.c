@@ -257,9 +257,10 @@ out:
 }
 
 /* Profile: grant_type=refresh_token with the row's token, client credentials per client_auth. */
-static int oauth2_build(const struct config *cfg, const struct row *row, struct request *out,
-    char *err, size_t errlen)
+static int oauth2_build(const struct config *cfg, const struct row *row, void **state,
+    struct request *out, char *err, size_t errlen)
 {
+	(void)state; /* the grant needs nothing kept between a row's requests */
 	const char *id = cfg->upstream.client_id, *secret = cfg->upstream.client_secret;
 	int bad = 0;
 	memset(out, 0, sizeof(*out));
@@ -282,11 +283,12 @@ static int oauth2_build(const struct config *cfg, const struct row *row, struct 
 }
 
 /* Profile: see oauth2_judge_answer. */
-static void oauth2_judge(const struct config *cfg, const struct row *row,
+static void oauth2_judge(const struct config *cfg, const struct row *row, void *state,
     const struct upstream_done *d, struct verdict *out)
 {
+	(void)state;
 	oauth2_judge_answer(d->status, d->body, d->len, d->too_big, row->token,
 	    cfg->database.columns.expires_at[0] != '\0', (long long)time(NULL), out);
 }
 
-const struct profile_ops profile_oauth2 = { "oauth2", oauth2_build, oauth2_judge };
+const struct profile_ops profile_oauth2 = { "oauth2", oauth2_build, oauth2_judge, NULL };

@@ -47,6 +47,7 @@ const char *outcome_name(enum outcome o)
 /* A claimed row on its way through the run: queued, waiting out a backoff, or on the wire. */
 struct job {
 	struct row *row;
+	void *pstate; /* the profile's state for the row (see profile_ops.build) */
 	int attempts; /* requests made so far */
 	long long not_before; /* monotonic ms; for a job waiting to retry */
 	struct job *next;
@@ -132,10 +133,12 @@ static struct job *queue_pop(struct queue *q)
 	return j;
 }
 
-static void job_free(struct job *j)
+static void job_free(const struct profile_ops *p, struct job *j)
 {
 	if (j == NULL)
 		return;
+	if (j->pstate != NULL && p->free_state != NULL)
+		p->free_state(j->pstate);
 	row_free(j->row);
 	free(j);
 }
@@ -188,7 +191,7 @@ static int finish(struct sweep *s, struct job *j, enum outcome o, struct verdict
 	if (s->npending == 0)
 		s->oldest_pending = now_ms();
 	s->pending[s->npending++] = r;
-	job_free(j);
+	job_free(s->profile, j);
 	return 0;
 }
 
@@ -406,7 +409,7 @@ static void collect_claim(struct sweep *s)
 		/* Claimed while stopping: give it back at once. */
 		if (s->draining) {
 			if (finish(s, j, OUTCOME_RELEASED, NULL, NULL) != 0)
-				job_free(j);
+				job_free(s->profile, j);
 			continue;
 		}
 		queue_push(&s->ready, j);
@@ -425,7 +428,7 @@ static void start(struct sweep *s, struct job *j)
 {
 	char err[REASON_MAX] = "";
 	struct request req;
-	if (s->profile->build(s->cfg, j->row, &req, err, sizeof(err)) != 0)
+	if (s->profile->build(s->cfg, j->row, &j->pstate, &req, err, sizeof(err)) != 0)
 		goto bad;
 	if (upstream_start(s->up, j, req.body, req.cookie, req.authorization) != 0) {
 		snprintf(err, sizeof(err), "could not start the request");
@@ -441,7 +444,7 @@ static void start(struct sweep *s, struct job *j)
 	return;
 bad:
 	if (finish(s, j, OUTCOME_FAILED, NULL, err) != 0)
-		job_free(j);
+		job_free(s->profile, j);
 }
 
 /* Whether the run's retry budget allows one more: max(floor, budget x first attempts). */
@@ -481,7 +484,7 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		a.kind = d->transient ? ANSWER_TRANSIENT : ANSWER_FAILED;
 		snprintf(a.reason, sizeof(a.reason), "%s", d->error);
 	} else {
-		s->profile->judge(cfg, j->row, d, &a);
+		s->profile->judge(cfg, j->row, j->pstate, d, &a);
 	}
 	if (a.stop_run) {
 		/* Every row would fail the same way: stop, and leave this row as it was. */
@@ -530,7 +533,7 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 	case ANSWER_REFRESHED:
 		if (finish(s, j, OUTCOME_REFRESHED, &a, NULL) != 0) {
 			log_error(j->row->id, "out of memory: an issued token could not be kept");
-			job_free(j);
+			job_free(s->profile, j);
 		}
 		break;
 	case ANSWER_FAILED:
@@ -578,10 +581,10 @@ static void drain(struct sweep *s, const char *why)
 	    upstream_in_flight(s->up), s->ready.n + s->waiting.n);
 	while ((j = queue_pop(&s->ready)) != NULL)
 		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL) != 0)
-			job_free(j);
+			job_free(s->profile, j);
 	while ((j = queue_pop(&s->waiting)) != NULL)
 		if (finish(s, j, OUTCOME_RELEASED, NULL, NULL) != 0)
-			job_free(j);
+			job_free(s->profile, j);
 }
 
 /*

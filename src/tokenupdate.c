@@ -136,42 +136,55 @@ void answer_clear(struct answer *a)
 	a->new_token = NULL;
 }
 
+/* Profile state of a row: its stored cookies, parsed once for the request and the merge. */
+static void aimharder_free_state(void *state)
+{
+	cookies_free(state);
+}
+
 /* Profile: builds the tokenUpdate request of a row (its stored cookies as the Cookie header). */
-static int aimharder_build(const struct config *cfg, const struct row *row, struct request *out,
-    char *err, size_t errlen)
+static int aimharder_build(const struct config *cfg, const struct row *row, void **state,
+    struct request *out, char *err, size_t errlen)
 {
 	char why[REASON_MAX] = "";
-	struct cookie_jar *jar = cookies_new();
-	int rc = -1;
 	memset(out, 0, sizeof(*out));
+	struct cookie_jar *jar = *state;
 	if (jar == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	const char *stored = row->cookies != NULL ? row->cookies : "";
-	if (cookies_parse_json(jar, stored, strlen(stored), why, sizeof(why)) != 0) {
-		snprintf(err, errlen, "stored cookies: %.120s", why);
-		goto out;
+		jar = cookies_new();
+		if (jar == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		const char *stored = row->cookies != NULL ? row->cookies : "";
+		if (cookies_parse_json(jar, stored, strlen(stored), why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "stored cookies: %.120s", why);
+			cookies_free(jar);
+			return -1;
+		}
+		*state = jar;
 	}
 	out->body = tokenupdate_request_body(cfg, row->token, row->fingerprint);
 	out->cookie = cookies_header(jar);
 	if (out->body == NULL || out->cookie == NULL) {
 		snprintf(err, errlen, "out of memory");
 		request_clear(out);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	cookies_free(jar);
-	return rc;
+	return 0;
 }
 
-/* Profile: classifies the answer; a refresh also merges the captured cookies into the stored ones. */
-static void aimharder_judge(const struct config *cfg, const struct row *row,
+/*
+ * Profile: classifies the answer; a refresh also merges the captured cookies
+ * into the stored ones, in the jar build parsed (only a refresh changes it,
+ * and a refreshed row is not sent again, so a retry still sends the stored
+ * cookies).
+ */
+static void aimharder_judge(const struct config *cfg, const struct row *row, void *state,
     const struct upstream_done *d, struct verdict *out)
 {
 	struct http_answer in = { d->status, d->body, d->len, d->too_big };
 	struct answer a;
+	struct cookie_jar *jar = state;
 	memset(out, 0, sizeof(*out));
 	if (tokenupdate_classify(&in, &a) != 0) {
 		out->kind = ANSWER_FAILED;
@@ -182,14 +195,10 @@ static void aimharder_judge(const struct config *cfg, const struct row *row,
 	out->kind = a.kind;
 	memcpy(out->reason, a.reason, sizeof(out->reason));
 	if (a.kind == ANSWER_REFRESHED) {
-		struct cookie_jar *jar = cookies_new();
 		const char *stored = row->cookies != NULL ? row->cookies : "";
-		char why[REASON_MAX] = "";
-		if (jar != NULL && cookies_parse_json(jar, stored, strlen(stored), why, sizeof(why)) == 0 &&
-		    cookies_capture(jar, d->set_cookie, d->nset, cfg->upstream.capture_cookies,
-			cfg->upstream.ncapture) >= 0)
+		if (jar != NULL && cookies_capture(jar, d->set_cookie, d->nset,
+				       cfg->upstream.capture_cookies, cfg->upstream.ncapture) >= 0)
 			out->cookies = cookies_to_json(jar);
-		cookies_free(jar);
 		/* An issued token is never dropped: if the merge fails, keep the stored cookies. */
 		if (out->cookies == NULL)
 			out->cookies = strdup(stored[0] != '\0' ? stored : "[]");
@@ -203,4 +212,5 @@ static void aimharder_judge(const struct config *cfg, const struct row *row,
 	answer_clear(&a);
 }
 
-const struct profile_ops profile_aimharder = { "aimharder", aimharder_build, aimharder_judge };
+const struct profile_ops profile_aimharder = { "aimharder", aimharder_build, aimharder_judge,
+	aimharder_free_state };

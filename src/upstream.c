@@ -1,9 +1,14 @@
 /* upstream.c - HTTP POSTs on one libcurl multi handle: capped bodies, captured headers, TLS always verified. */
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 
 #include <curl/curl.h>
 
@@ -13,14 +18,27 @@
 
 /* Most extra sockets upstream_wait watches (the database uses two). */
 #define UPSTREAM_MAX_EXTRA_FDS 8
+/* Socket events taken from epoll per wait (more wait for the next turn). */
+#define UPSTREAM_EPOLL_EVENTS 256
 
+/*
+ * The event loop is libcurl's socket interface (curl_multi_socket_action):
+ * libcurl tells us which sockets to watch (on_socket) and when its next
+ * timeout is (on_timer); we watch them with epoll and hand libcurl only the
+ * sockets that are ready. Its cost per turn follows the sockets with
+ * activity, not every transfer in flight, which curl_multi_perform and
+ * curl_multi_poll cost (measured: see README, Performance).
+ */
 struct upstream {
 	const struct config *cfg;
 	CURLM *multi;
+	int epfd;
+	long long timer_at; /* monotonic ms of libcurl's next timeout; -1 = none */
 	int in_flight;
 	struct curl_blob ca; /* system bundle + upstream.ca_file, when ca_file is set */
 	char *ca_data;
 	struct transfer *live; /* every transfer on the wire, for teardown */
+	struct transfer *spare; /* finished transfers kept for reuse, easy handle configured */
 };
 
 /* One request on the wire; owns its easy handle, buffers and headers (curl's per-transfer struct). */
@@ -65,6 +83,31 @@ static void transfer_free(struct transfer *t)
 	free(t->set_cookie);
 	free(t->retry_after);
 	free(t);
+}
+
+/* Drops what a finished transfer held for its request; keeps the configured easy handle. */
+static void transfer_recycle(struct upstream *up, struct transfer *t)
+{
+	curl_slist_free_all(t->headers);
+	t->headers = NULL;
+	free(t->req_body);
+	t->req_body = NULL;
+	free(t->body);
+	t->body = NULL;
+	t->len = t->cap = 0;
+	t->too_big = 0;
+	for (size_t i = 0; i < t->nset; i++)
+		free(t->set_cookie[i]);
+	free(t->set_cookie);
+	t->set_cookie = NULL;
+	t->nset = 0;
+	free(t->retry_after);
+	t->retry_after = NULL;
+	t->owner = NULL;
+	t->errbuf[0] = '\0';
+	t->prev = NULL;
+	t->next = up->spare;
+	up->spare = t;
 }
 
 /* Reads a whole file (at most limit bytes) into a new buffer; returns its length or -1. */
@@ -122,17 +165,65 @@ static int load_ca(struct upstream *up)
 	return 0;
 }
 
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libcurl: watch socket fd for what (or stop watching it). */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct upstream *up = userp;
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		/* The socket may be closed already; then epoll dropped it on its own. */
+		(void)epoll_ctl(up->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	struct epoll_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = fd;
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		ev.events |= EPOLLIN;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(up->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+	    (errno != ENOENT || epoll_ctl(up->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+		log_error("upstream", "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* libcurl: call curl_multi_socket_action(CURL_SOCKET_TIMEOUT) in timeout_ms (-1 = never). */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct upstream *up = userp;
+	(void)multi;
+	up->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	return 0;
+}
+
 struct upstream *upstream_new(const struct config *cfg)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
 	if (up == NULL)
 		return NULL;
 	up->cfg = cfg;
+	up->timer_at = -1;
+	up->epfd = epoll_create1(EPOLL_CLOEXEC);
 	up->multi = curl_multi_init();
-	if (up->multi == NULL || load_ca(up) != 0) {
+	if (up->epfd < 0 || up->multi == NULL || load_ca(up) != 0) {
 		upstream_free(up);
 		return NULL;
 	}
+	(void)curl_multi_setopt(up->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	(void)curl_multi_setopt(up->multi, CURLMOPT_SOCKETDATA, up);
+	(void)curl_multi_setopt(up->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	(void)curl_multi_setopt(up->multi, CURLMOPT_TIMERDATA, up);
 	/* Keep a connection per slot for reuse; multiplex when the server speaks HTTP/2. */
 	(void)curl_multi_setopt(up->multi, CURLMOPT_MAXCONNECTS, (long)cfg->refresh.concurrency);
 	(void)curl_multi_setopt(up->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
@@ -152,6 +243,13 @@ void upstream_free(struct upstream *up)
 		}
 		(void)curl_multi_cleanup(up->multi);
 	}
+	while (up->spare != NULL) {
+		struct transfer *t = up->spare;
+		up->spare = t->next;
+		transfer_free(t);
+	}
+	if (up->epfd >= 0)
+		(void)close(up->epfd);
 	free(up->ca_data);
 	free(up);
 }
@@ -250,37 +348,21 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
 	return h;
 }
 
-int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie,
-    const char *authorization)
+/* A new transfer with its easy handle set up for every request of the run. NULL on failure. */
+static struct transfer *transfer_new(struct upstream *up)
 {
 	const struct config *cfg = up->cfg;
 	struct transfer *t = calloc(1, sizeof(*t));
 	if (t == NULL)
-		goto fail;
-	t->owner = owner;
-	t->max = (size_t)cfg->upstream.max_response_bytes;
-	t->req_body = strdup(body);
+		return NULL;
 	t->easy = curl_easy_init();
-	if (t->req_body == NULL || t->easy == NULL)
-		goto fail;
-	t->headers = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
-	/* Small bodies need no 100-continue round trip. */
-	t->headers = t->headers ? curl_slist_append(t->headers, "Expect:") : NULL;
-	if (t->headers == NULL)
-		goto fail;
-	if (cookie != NULL && cookie[0] != '\0' && (t->headers = add_header(t->headers, "Cookie", cookie)) == NULL)
-		goto fail;
-	if (authorization != NULL && authorization[0] != '\0' &&
-	    (t->headers = add_header(t->headers, "Authorization", authorization)) == NULL)
-		goto fail;
 	CURL *e = t->easy;
-	int bad = 0;
+	int bad = e == NULL;
+	if (bad)
+		goto out;
 	bad |= curl_easy_setopt(e, CURLOPT_URL, cfg->upstream.url) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req_body) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(t->req_body)) != CURLE_OK;
-	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->upstream.user_agent) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, cfg->upstream.timeout_ms) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, cfg->upstream.connect_timeout_ms) != CURLE_OK;
@@ -299,6 +381,47 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 	bad |= curl_easy_setopt(e, CURLOPT_HEADERDATA, t) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t) != CURLE_OK;
+out:
+	if (bad) {
+		transfer_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie,
+    const char *authorization)
+{
+	const struct config *cfg = up->cfg;
+	/* Easy handles are reused: no per-request set-up, no allocator churn. */
+	struct transfer *t = up->spare;
+	if (t != NULL)
+		up->spare = t->next;
+	else
+		t = transfer_new(up);
+	if (t == NULL)
+		goto fail;
+	t->next = NULL;
+	t->owner = owner;
+	t->max = (size_t)cfg->upstream.max_response_bytes;
+	t->req_body = strdup(body);
+	if (t->req_body == NULL)
+		goto fail;
+	t->headers = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	/* Small bodies need no 100-continue round trip. */
+	t->headers = t->headers ? curl_slist_append(t->headers, "Expect:") : NULL;
+	if (t->headers == NULL)
+		goto fail;
+	if (cookie != NULL && cookie[0] != '\0' && (t->headers = add_header(t->headers, "Cookie", cookie)) == NULL)
+		goto fail;
+	if (authorization != NULL && authorization[0] != '\0' &&
+	    (t->headers = add_header(t->headers, "Authorization", authorization)) == NULL)
+		goto fail;
+	CURL *e = t->easy;
+	int bad = 0;
+	bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req_body) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(t->req_body)) != CURLE_OK;
+	bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers) != CURLE_OK;
 	if (bad || curl_multi_add_handle(up->multi, e) != CURLM_OK)
 		goto fail;
 	t->next = up->live;
@@ -320,23 +443,46 @@ int upstream_in_flight(const struct upstream *up)
 
 int upstream_wait(struct upstream *up, int timeout_ms, const struct waitfd *extra, size_t n)
 {
-	struct curl_waitfd fds[UPSTREAM_MAX_EXTRA_FDS];
+	struct pollfd fds[1 + UPSTREAM_MAX_EXTRA_FDS];
+	struct epoll_event evs[UPSTREAM_EPOLL_EVENTS];
 	int running = 0;
+	CURLMcode mc = CURLM_OK;
 	if (n > UPSTREAM_MAX_EXTRA_FDS)
 		n = UPSTREAM_MAX_EXTRA_FDS;
+	fds[0].fd = up->epfd;
+	fds[0].events = POLLIN;
+	fds[0].revents = 0;
 	for (size_t i = 0; i < n; i++) {
-		fds[i].fd = extra[i].fd;
-		fds[i].events = extra[i].want_write ? CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN;
-		fds[i].revents = 0;
+		fds[i + 1].fd = extra[i].fd;
+		fds[i + 1].events = extra[i].want_write ? POLLOUT : POLLIN;
+		fds[i + 1].revents = 0;
 	}
-	CURLMcode mc = CURLM_OK;
-	if (up->in_flight > 0)
-		mc = curl_multi_perform(up->multi, &running);
-	/* A transfer that finished just now waits in the info queue: collect it, do not sleep. */
-	if (mc == CURLM_OK && running == up->in_flight && timeout_ms > 0)
-		mc = curl_multi_poll(up->multi, fds, (unsigned)n, timeout_ms, NULL);
-	if (mc == CURLM_OK && up->in_flight > 0)
-		mc = curl_multi_perform(up->multi, &running);
+	long long now = mono_ms();
+	if (up->timer_at >= 0 && up->timer_at - now < timeout_ms)
+		timeout_ms = up->timer_at <= now ? 0 : (int)(up->timer_at - now);
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	if (poll(fds, (nfds_t)(1 + n), timeout_ms) < 0 && errno != EINTR) {
+		log_error("upstream", "poll: %s", strerror(errno));
+		return -1;
+	}
+	if (fds[0].revents & POLLIN) {
+		int k = epoll_wait(up->epfd, evs, UPSTREAM_EPOLL_EVENTS, 0);
+		for (int i = 0; i < k && mc == CURLM_OK; i++) {
+			int flags = 0;
+			if (evs[i].events & EPOLLIN)
+				flags |= CURL_CSELECT_IN;
+			if (evs[i].events & EPOLLOUT)
+				flags |= CURL_CSELECT_OUT;
+			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				flags |= CURL_CSELECT_ERR;
+			mc = curl_multi_socket_action(up->multi, evs[i].data.fd, flags, &running);
+		}
+	}
+	if (mc == CURLM_OK && up->timer_at >= 0 && mono_ms() >= up->timer_at) {
+		up->timer_at = -1; /* libcurl sets the next one from inside the call */
+		mc = curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
 	if (mc != CURLM_OK) {
 		log_error("upstream", "libcurl: %s", curl_multi_strerror(mc));
 		return -1;
@@ -420,7 +566,7 @@ int upstream_next(struct upstream *up, struct upstream_done *out)
 		t->nset = 0;
 		out->retry_after = t->retry_after;
 		t->retry_after = NULL;
-		transfer_free(t);
+		transfer_recycle(up, t);
 		if (out->body == NULL) {
 			void *owner = out->owner;
 			upstream_done_clear(out);
