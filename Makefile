@@ -19,7 +19,9 @@ SRCS      = $(wildcard src/*.c)
 LIB_SRCS  = $(filter-out src/main.c,$(SRCS))
 OBJS      = $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB_OBJS  = $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+# The unit test binary: every suite plus its shared helpers (capture.c: fd 2 read back).
 UNIT_SRCS = $(wildcard tests/unit/*.c)
+UNIT_HEADERS = $(wildcard tests/unit/*.h)
 HEADERS   = $(wildcard include/*.h)
 
 .PHONY: all test unit integration demo deps clean
@@ -33,7 +35,7 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS)
 $(BUILD)/refresher: $(OBJS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS)
+$(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS) $(UNIT_HEADERS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) \
 		$(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 

@@ -78,6 +78,12 @@ struct config {
 	struct {
 		char *webhook_url; /* "" = off */
 	} notify;
+	/*
+	 * Set by the loader: one bit per key of config.c's key table whose secret
+	 * the file spells out itself rather than taking it from the environment
+	 * (config_secret_is_literal). Read through config_literal_secrets.
+	 */
+	unsigned long long literal_secrets;
 };
 
 /* Returns a config holding every default (database.url ""), or NULL on OOM. Free with config_free. */
@@ -105,6 +111,38 @@ int config_load_string(const char *name, const char *text, size_t len,
  * err (e.g. "${DATABASE_URL} is not set", "unterminated ${").
  */
 char *config_expand_env(const char *s, char *err, size_t errlen);
+
+/*
+ * Whether raw, a secret's value as written in the file (before ${VAR}
+ * expansion), spells the secret out itself. Pure: the environment is never
+ * read, so the answer is a property of the file alone. What the file says is
+ * raw with each ${VAR} standing for the environment and each ${VAR:-default}
+ * for its default (in the file, used or not) and the environment. With
+ * conninfo 0 (a fingerprint, a client secret), any byte of the file's own
+ * counts ("", "${FP}", "${FP:-}" do not; "abc", "${FP:-abc}", "x${FP}" do).
+ * With conninfo 1 (database.url, a libpq URI or key=value string), only a
+ * password or sslpassword of the file's own counts, found by libpq's
+ * PQconninfoParse. Returns 1 or 0; 1 when out of memory.
+ */
+int config_secret_is_literal(const char *raw, int conninfo);
+
+/*
+ * How many literal secrets cfg has. Writes their keys to names, e.g.
+ * "database.url, upstream.fingerprint", and the environment variables the
+ * shipped configs read them from to vars, e.g. "${DATABASE_URL},
+ * ${AIMHARDER_FINGERPRINT}" ("" when none; either may be NULL; cut to size).
+ */
+size_t config_literal_secrets(const struct config *cfg, char *names, size_t names_size,
+    char *vars, size_t vars_size);
+
+/*
+ * For a config from config_load: when it has literal secrets and its file
+ * (stat of cfg->path, following symlinks) can be read by its group or others
+ * (mode & 044), logs one warning naming the file, its mode and the keys,
+ * never a value. Returns 1 when it warned, else 0 (also when stat fails).
+ * Not an error: the run goes on.
+ */
+int config_warn_readable_secrets(const struct config *cfg);
 
 void errlist_add(struct errlist *errs, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
+#include <libpq-fe.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -38,6 +40,7 @@ enum key_type {
 
 #define KF_SECRET 0x1   /* never echo the value */
 #define KF_NONEMPTY 0x2 /* "" is an error */
+#define KF_CONNINFO 0x4 /* a libpq connection string: only its password is a secret */
 
 enum enum_field { EF_NONE, EF_PROFILE, EF_CLIENT_AUTH, EF_ON_LOGOUT, EF_LOG_FORMAT, EF_LOG_LEVEL };
 
@@ -68,6 +71,7 @@ struct key_spec {
 	enum enum_field ef;
 	const struct enum_name *names;
 	unsigned flags;
+	const char *env; /* KF_SECRET: the variable the shipped configs read it from */
 };
 
 #define OFF(member) offsetof(struct config, member)
@@ -79,7 +83,7 @@ static const char *const sections[] = {
 
 static const struct key_spec keys[] = {
 	{ .section = "database", .name = "url", .type = KT_STRING, .off = OFF(database.url),
-	  .flags = KF_SECRET | KF_NONEMPTY },
+	  .flags = KF_SECRET | KF_NONEMPTY | KF_CONNINFO, .env = "DATABASE_URL" },
 	{ .section = "database", .name = "table", .type = KT_TABLE, .off = OFF(database.table) },
 	{ .section = "database", .name = "columns", .type = KT_COLUMNS },
 	{ .section = "database", .name = "outage_timeout", .type = KT_DURATION,
@@ -89,7 +93,7 @@ static const struct key_spec keys[] = {
 	{ .section = "upstream", .name = "url", .type = KT_URL, .off = OFF(upstream.url),
 	  .flags = KF_NONEMPTY },
 	{ .section = "upstream", .name = "fingerprint", .type = KT_STRING,
-	  .off = OFF(upstream.fingerprint), .flags = KF_SECRET },
+	  .off = OFF(upstream.fingerprint), .flags = KF_SECRET, .env = "AIMHARDER_FINGERPRINT" },
 	{ .section = "upstream", .name = "form", .type = KT_FORM },
 	{ .section = "upstream", .name = "capture_cookies", .type = KT_COOKIES },
 	{ .section = "upstream", .name = "user_agent", .type = KT_STRING,
@@ -104,7 +108,7 @@ static const struct key_spec keys[] = {
 	{ .section = "upstream", .name = "client_id", .type = KT_STRING,
 	  .off = OFF(upstream.client_id) },
 	{ .section = "upstream", .name = "client_secret", .type = KT_STRING,
-	  .off = OFF(upstream.client_secret), .flags = KF_SECRET },
+	  .off = OFF(upstream.client_secret), .flags = KF_SECRET, .env = "OAUTH_CLIENT_SECRET" },
 	{ .section = "upstream", .name = "client_auth", .type = KT_ENUM, .ef = EF_CLIENT_AUTH,
 	  .names = client_auth_names },
 	{ .section = "refresh", .name = "stale_after", .type = KT_DURATION,
@@ -140,9 +144,10 @@ static const struct key_spec keys[] = {
 	{ .section = "metrics", .name = "textfile", .type = KT_STRING, .off = OFF(metrics.textfile) },
 	/* A Slack or Discord webhook URL carries its credential in the path. */
 	{ .section = "notify", .name = "webhook_url", .type = KT_URL, .off = OFF(notify.webhook_url),
-	  .flags = KF_SECRET },
+	  .flags = KF_SECRET, .env = "REFRESHER_WEBHOOK_URL" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
+_Static_assert(NKEYS <= 64, "struct config's literal_secrets has one bit per key");
 
 /* database.columns roles; id and token cannot be absent. */
 static const struct role {
@@ -574,13 +579,27 @@ static int is_name_char(char c, int first)
 }
 
 /*
+ * Stands, in a value's file text (expand with file_text), for whatever the
+ * environment may put there. No loaded value holds it: set_scalar refuses
+ * control characters.
+ */
+#define ENV_MARK '\x01'
+
+/*
+ * Expands s. With file_text 0, from the environment (config_expand_env).
+ * With file_text 1, nothing is looked up: the result is what the file itself
+ * says, each ${VAR} as ENV_MARK and each ${VAR:-default} as its default
+ * followed by ENV_MARK (the default is in the file whether or not a run uses
+ * it). Returns a new string (caller frees), or NULL with a message in err.
+ *
  * A default (after ":-") is taken literally up to the first '}' and may not
  * hold "${": nesting is refused rather than half-supported. Values from the
  * environment are inserted as they are, never expanded again. A '$' that
  * starts neither "$$" nor "${" is literal, so passwords with '$' survive.
  */
-char *config_expand_env(const char *s, char *err, size_t errlen)
+static char *expand(const char *s, int file_text, char *err, size_t errlen)
 {
+	static const char mark = ENV_MARK;
 	struct sbuf b = { 0 };
 	const char *p = s;
 	char *name = NULL, *result = NULL;
@@ -629,6 +648,13 @@ char *config_expand_env(const char *s, char *err, size_t errlen)
 			(void)snprintf(err, errlen, "bad variable reference (use ${VAR} or ${VAR:-default})");
 			goto out;
 		}
+		if (file_text) {
+			if (def != NULL)
+				sbuf_add(&b, def, (size_t)(close - def));
+			sbuf_add(&b, &mark, 1);
+			p = close + 1;
+			continue;
+		}
 		name = strndup(p + 2, nlen);
 		if (name == NULL) {
 			b.oom = 1;
@@ -662,6 +688,111 @@ out:
 	free(name);
 	free(b.p);
 	return result;
+}
+
+char *config_expand_env(const char *s, char *err, size_t errlen)
+{
+	return expand(s, 0, err, errlen);
+}
+
+/* ---- literal secrets ---- */
+
+/*
+ * Parameters of a libpq connection string that are secrets. The others
+ * (host, user, dbname, sslkey's path...) are not worth a warning.
+ */
+static const char *const conninfo_secrets[] = { "password", "sslpassword", NULL };
+
+/* Whether s holds a byte of its own: one that is not ENV_MARK. */
+static int has_own_byte(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != ENV_MARK)
+			return 1;
+	return 0;
+}
+
+int config_secret_is_literal(const char *raw, int conninfo)
+{
+	PQconninfoOption *opts;
+	char *text, *perr = NULL;
+	int literal = 0;
+
+	/* A mark in the raw text would pass for the environment: count it as the file's. */
+	if (strchr(raw, ENV_MARK) != NULL)
+		return 1;
+	text = expand(raw, 1, NULL, 0);
+	if (text == NULL)
+		return 1; /* out of memory or malformed: say too much rather than too little */
+	if (!conninfo) {
+		literal = has_own_byte(text);
+		goto out;
+	}
+	/* libpq's own parser: URI user:password@ and ?password=, key=value with quotes. What it
+	 * cannot parse holds no password libpq would use. */
+	opts = PQconninfoParse(text, &perr);
+	if (opts == NULL)
+		goto out;
+	for (const PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		for (const char *const *k = conninfo_secrets; *k != NULL; k++)
+			if (o->val != NULL && strcmp(o->keyword, *k) == 0 && has_own_byte(o->val))
+				literal = 1;
+	}
+	PQconninfoFree(opts);
+out:
+	PQfreemem(perr);
+	free(text);
+	return literal;
+}
+
+/* Appends item to the comma-separated list in buf (size bytes, not 0); cut if full. */
+static void list_add(char *buf, size_t size, const char *item)
+{
+	size_t used = strlen(buf);
+
+	(void)snprintf(buf + used, size - used, "%s%s", used > 0 ? ", " : "", item);
+}
+
+size_t config_literal_secrets(const struct config *cfg, char *names, size_t names_size,
+    char *vars, size_t vars_size)
+{
+	char item[PATH_MAX_LEN];
+	size_t n = 0;
+
+	if (names != NULL && names_size > 0)
+		names[0] = '\0';
+	if (vars != NULL && vars_size > 0)
+		vars[0] = '\0';
+	for (size_t i = 0; i < NKEYS; i++) {
+		if ((cfg->literal_secrets & (1ULL << i)) == 0)
+			continue;
+		n++;
+		(void)snprintf(item, sizeof item, "%s.%s", keys[i].section, keys[i].name);
+		if (names != NULL && names_size > 0)
+			list_add(names, names_size, item);
+		if (vars != NULL && vars_size > 0 && keys[i].env != NULL) {
+			(void)snprintf(item, sizeof item, "${%s}", keys[i].env);
+			list_add(vars, vars_size, item);
+		}
+	}
+	return n;
+}
+
+int config_warn_readable_secrets(const struct config *cfg)
+{
+	char names[MSG_MAX], vars[MSG_MAX];
+	struct stat st;
+	size_t n;
+
+	n = config_literal_secrets(cfg, names, sizeof names, vars, sizeof vars);
+	/* stat, not lstat: what counts is who can read the file a symlink leads to. */
+	if (n == 0 || stat(cfg->path, &st) != 0 || (st.st_mode & (S_IRGRP | S_IROTH)) == 0)
+		return 0;
+	log_warn("config", "%s: mode %04o lets other users read %s (%s); chmod 600 it, or move %s "
+	    "to the environment (%s)", cfg->path, (unsigned)(st.st_mode & 07777),
+	    n == 1 ? "a literal secret" : "literal secrets", names, n == 1 ? "the secret" : "them",
+	    vars);
+	return 1;
 }
 
 /* ---- the loader ---- */
@@ -1299,6 +1430,10 @@ static int section_entry(struct loader *ld, const void *ctx, const char *path, c
 		v = scalar_value(ld, val, full);
 		if (v != NULL)
 			set_scalar(ld, ks, full, &val->start_mark, v);
+		if (v != NULL && (ks->flags & KF_SECRET) && !is_null(val) &&
+		    config_secret_is_literal((const char *)val->data.scalar.value,
+			(ks->flags & KF_CONNINFO) != 0))
+			ld->cfg->literal_secrets |= 1ULL << idx;
 		free(v);
 		break;
 	}

@@ -93,12 +93,14 @@ int main(int argc, char **argv)
 	if (cfg == NULL)
 		return EXIT_CONFIG;
 	cli_apply(&cli, cfg);
+	log_init(cfg->log.format, cfg->log.level);
+	/* A warning, not an error: --check-config still says config OK, a run still runs. */
+	(void)config_warn_readable_secrets(cfg);
 	if (cli.check_config) {
 		printf("config OK\n");
 		config_free(cfg);
 		return EXIT_OK;
 	}
-	log_init(cfg->log.format, cfg->log.level);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("main", "libcurl initialisation failed");
 		config_free(cfg);

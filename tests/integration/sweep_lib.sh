@@ -17,7 +17,8 @@ rand_hex() {
 
 # write_config FILE [EXTRA_YAML]: a config for the fake upstream; EXTRA_YAML (whole sections,
 # e.g. "refresh:\n  concurrency: 4") is merged by replacing the default section of that name.
-# Defaults are small and fast for tests.
+# Defaults are small and fast for tests. Mode 0600: it holds a literal fingerprint, which the
+# refresher warns about in a file others can read (t_30_cli.sh checks that warning).
 write_config() {
 	local file=$1 extra=${2:-}
 	local database upstream refresh retry log
@@ -36,6 +37,7 @@ write_config() {
 		printf '%s\n' "$database" "$upstream" "$refresh" "$retry" "$log"
 		printf '%s\n' "$extra"
 	} | grep -v '^$' >"$file"
+	chmod 600 "$file"
 }
 
 # Appends every token, fingerprint and cookie value the table holds to the secrets file.

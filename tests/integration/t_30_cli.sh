@@ -142,4 +142,29 @@ run_refresher -c "$CFG" -q --stale-after 0
 check_eq "-q: only warnings, errors and the summary" "0" \
 	"$(grep -c -v -e '^summary: ' -e ' warn ' -e ' error ' "$RUN_ERR")"
 check "-q: the failure is still shown" grep -q ' warn .*failed: HTTP 400' "$RUN_ERR"
+
+# --- a password written in a config others can read: one warning (keys, never values), and
+# the run goes on; at 0600 no warning ---
+q "DELETE FROM auth_sessions"
+seed 2 ok
+lit=$TEST_TMP/literal.yaml
+write_config "$lit" "$(printf 'database:\n  url: "%s"\nupstream:\n  url: ${FAKE_URL}\n  fingerprint: ${LITERAL_TEST_FP}\n' "$DATABASE_URL")"
+lit_warning="warn [config] $lit: mode 0644 lets other users read a literal secret (database.url); chmod 600 it, or move the secret to the environment (\${DATABASE_URL})"
+chmod 644 "$lit"
+LITERAL_TEST_FP=fp-$(rand_hex) run_refresher -c "$lit" --check-config
+check_eq "literal password, mode 0644: --check-config still says config OK" "0 config OK" \
+	"$RUN_RC $(cat "$RUN_OUT")"
+check_eq "literal password, mode 0644: one warning naming file, mode and key" "$lit_warning" \
+	"$(cut -d ' ' -f 2- "$RUN_ERR")"
+LITERAL_TEST_FP=fp-$(rand_hex) run_refresher -c "$lit"
+check_eq "literal password, mode 0644: the run goes on (exit 0, 2 refreshed)" "0 2" \
+	"$RUN_RC $(summary_field refreshed)"
+check_eq "literal password, mode 0644: the warning, once" "1" "$(grep -c 'lets other users read' "$RUN_ERR")"
+check "literal password, mode 0644: the warning is the one expected" grep -qF -- "$lit_warning" "$RUN_ERR"
+check "literal password, mode 0644: the password is not shown" bash -c '! grep -qF -- "$1" "$2"' _ \
+	"$TEST_DB_PASSWORD" "$RUN_ERR"
+chmod 600 "$lit"
+LITERAL_TEST_FP=fp-$(rand_hex) run_refresher -c "$lit" --stale-after 0
+check_eq "literal password, mode 0600: exit 0, no warning" "0 0" \
+	"$RUN_RC $(grep -c 'lets other users read' "$RUN_ERR")"
 fake_stop

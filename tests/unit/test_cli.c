@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "capture.h"
 #include "cli.h"
 #include "config.h"
 #include "defaults.h"
@@ -40,29 +40,20 @@ static void set_env(const char *name, const char *value)
 static int run(const char *const *args, struct cli *cli, char *err, size_t errlen)
 {
 	char *argv[MAXARGS + 1];
-	int argc = 0, saved, r;
-	FILE *tmp;
-	size_t n;
+	int argc = 0, r;
+	struct capture c;
+	char *out;
 
 	while (argc < MAXARGS && args[argc] != NULL) {
 		argv[argc] = (char *)args[argc];
 		argc++;
 	}
 	argv[argc] = NULL;
-	tmp = tmpfile();
-	ck_assert_ptr_nonnull(tmp);
-	(void)fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(saved, 0);
-	ck_assert_int_ge(dup2(fileno(tmp), STDERR_FILENO), 0);
+	capture_start(&c);
 	r = cli_parse(argc, argv, cli);
-	(void)fflush(stderr);
-	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
-	ck_assert_int_eq(close(saved), 0);
-	rewind(tmp);
-	n = fread(err, 1, errlen - 1, tmp);
-	err[n] = '\0';
-	ck_assert_int_eq(fclose(tmp), 0);
+	out = capture_end(&c);
+	(void)snprintf(err, errlen, "%s", out);
+	free(out);
 	return r;
 }
 

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "config.h"
 #include "defaults.h"
 #include "suites.h"
@@ -921,6 +923,8 @@ START_TEST(test_shipped_config_loads)
 	ck_assert_str_eq(c->path, SHIPPED);
 	ck_assert_str_eq(c->database.url, "postgres://u:" SECRET "@db/app");
 	assert_defaults(c);
+	/* Every secret from the environment: no mode of the file is a problem. */
+	ck_assert_uint_eq(config_literal_secrets(c, NULL, 0, NULL, 0), 0);
 	config_free(c);
 
 	ck_assert_int_eq(setenv("REFRESHER_UPSTREAM_URL", "http://127.0.0.1:18080/api/tokenUpdate", 1), 0);
@@ -942,6 +946,313 @@ START_TEST(test_shipped_config_needs_database_url)
 		dump_errors(&errs);
 	ck_assert_uint_eq(errs.n, 1);
 	ck_assert_str_eq(errs.msgs[0], "refresher.yaml:11:8: database.url: ${DATABASE_URL} is not set");
+	errlist_clear(&errs);
+}
+END_TEST
+
+/* ---- literal secrets: config_secret_is_literal, config_literal_secrets ---- */
+
+/* The environment never matters: RT_SECRET_URL holds a password, RT_SET a value. */
+static const struct {
+	const char *raw;
+	int conninfo;
+	int want;
+} literal_cases[] = {
+	/* database.url: only a password of the file's own counts */
+	{ "${DATABASE_URL}", 1, 0 },
+	{ "${RT_SECRET_URL}", 1, 0 },
+	{ "postgres://u:" SECRET "@h/db", 1, 1 },
+	{ "postgresql://u:" SECRET "@[::1]:5432/db?sslmode=require", 1, 1 },
+	{ "postgres://u:p%40w@h/db", 1, 1 },
+	{ "postgres://u:$$@h/db", 1, 1 },
+	{ "postgres://h/db?password=" SECRET, 1, 1 },
+	{ "postgres://h/db?sslpassword=" SECRET, 1, 1 },
+	{ "host=h dbname=db password=" SECRET, 1, 1 },
+	{ "host=h password='a " SECRET "' dbname=db", 1, 1 },
+	{ "postgres://u:" SECRET "@${PGHOST}/db", 1, 1 },
+	{ "host=${PGHOST} password=" SECRET, 1, 1 },
+	{ "postgres://u@h/db", 1, 0 },
+	{ "postgres://u:@h/db", 1, 0 },
+	{ "postgres://h/db", 1, 0 },
+	{ "postgresql:///refresher?host=/run/postgresql", 1, 0 },
+	{ "host=/tmp dbname=db user=u", 1, 0 },
+	{ "host=h password=''", 1, 0 },
+	{ "postgres://u:${PGPASSWORD}@h/db", 1, 0 },
+	{ "postgres://h/db?password=${PGPASSWORD}", 1, 0 },
+	/* the environment's part is not empty text: dbname=db is not read as the password */
+	{ "host=h password=${PGPASSWORD} dbname=db", 1, 0 },
+	{ "password=${PGPASSWORD}", 1, 0 },
+	{ "${PGURL_PREFIX}${PGURL_REST}", 1, 0 },
+	/* a default is in the file whether or not this run uses it */
+	{ "${DATABASE_URL:-postgres://u:" SECRET "@h/db}", 1, 1 },
+	{ "${RT_SECRET_URL:-postgres://u:" SECRET "@h/db}", 1, 1 },
+	{ "postgres://u:${PW:-" SECRET "}@h/db", 1, 1 },
+	{ "${DATABASE_URL:-postgres://u@h/db}", 1, 0 },
+	{ "${DATABASE_URL:-}", 1, 0 },
+	{ "postgres://u:${PW:-}@h/db", 1, 0 },
+	{ "host=h password=${PW:-} dbname=db", 1, 0 },
+	/* what libpq cannot parse holds no password it would use */
+	{ "", 1, 0 },
+	{ "not a conninfo", 1, 0 },
+	{ "postgres://u:%zz@h/db", 1, 0 },
+	/* fingerprint, client secret, webhook: any byte of the file's own */
+	{ "", 0, 0 },
+	{ "${AIMHARDER_FINGERPRINT}", 0, 0 },
+	{ "${AIMHARDER_FINGERPRINT:-}", 0, 0 },
+	{ "${RT_SET}", 0, 0 },
+	{ "${RT_SET:-}", 0, 0 },
+	{ "${A}${B}", 0, 0 },
+	{ "fp-" SECRET, 0, 1 },
+	{ "${AIMHARDER_FINGERPRINT:-fp}", 0, 1 },
+	{ "${RT_SET:-fp}", 0, 1 },
+	{ "x${AIMHARDER_FINGERPRINT}", 0, 1 },
+	{ "${A} ${B}", 0, 1 },
+	{ "$$", 0, 1 },
+	{ "https://hooks.example/" SECRET, 0, 1 },
+	/* malformed, or the mark itself in the file: counted, never missed */
+	{ "${", 0, 1 },
+	{ "\x01", 0, 1 },
+	{ "postgres://u:\x01@h/db", 1, 1 },
+};
+
+START_TEST(test_secret_is_literal)
+{
+	ck_assert_msg(config_secret_is_literal(literal_cases[_i].raw, literal_cases[_i].conninfo) ==
+	        literal_cases[_i].want,
+	    "'%s' (conninfo %d): want %d", literal_cases[_i].raw, literal_cases[_i].conninfo,
+	    literal_cases[_i].want);
+}
+END_TEST
+
+static const struct {
+	const char *yaml;
+	const char *names; /* config_literal_secrets */
+	const char *vars;
+} literal_doc_cases[] = {
+	{ DB, "", "" },
+	{ "database:\n  url: ${RT_SECRET_URL}\n", "", "" },
+	{ "database:\n  url: postgres://u:" SECRET "@h/db\n", "database.url", "${DATABASE_URL}" },
+	{ "database:\n  url: \"${RT_UNSET:-host=h password=" SECRET "}\"\n", "database.url",
+	  "${DATABASE_URL}" },
+	{ DB "upstream:\n  fingerprint: ${AIMHARDER_FINGERPRINT:-}\n", "", "" },
+	{ DB "upstream:\n  fingerprint: ~\n", "", "" },
+	{ DB "upstream:\n  fingerprint: \"\"\n", "", "" },
+	{ DB "upstream:\n  fingerprint: fp-" SECRET "\n", "upstream.fingerprint",
+	  "${AIMHARDER_FINGERPRINT}" },
+	{ DB "upstream:\n  fingerprint: ${RT_UNSET:-fp}\n", "upstream.fingerprint",
+	  "${AIMHARDER_FINGERPRINT}" },
+	{ DB "upstream:\n  fingerprint: ${RT_SET:-fp}\n", "upstream.fingerprint",
+	  "${AIMHARDER_FINGERPRINT}" },
+	{ DB "upstream:\n  profile: oauth2\n  client_secret: " SECRET "\n", "upstream.client_secret",
+	  "${OAUTH_CLIENT_SECRET}" },
+	{ DB "notify:\n  webhook_url: https://hooks.example/" SECRET "\n", "notify.webhook_url",
+	  "${REFRESHER_WEBHOOK_URL}" },
+	{ "notify:\n  webhook_url: https://hooks.example/x\n"
+	  "database:\n  url: host=h password=" SECRET "\n"
+	  "upstream:\n  fingerprint: fp\n  client_secret: " SECRET "\n",
+	  "database.url, upstream.fingerprint, upstream.client_secret, notify.webhook_url",
+	  "${DATABASE_URL}, ${AIMHARDER_FINGERPRINT}, ${OAUTH_CLIENT_SECRET}, ${REFRESHER_WEBHOOK_URL}" },
+	/* not a secret key: a password-looking user agent is nobody's business */
+	{ DB "upstream:\n  user_agent: " SECRET "\n  client_id: " SECRET "\n", "", "" },
+};
+
+/* Items in a comma-separated list ("" has none). */
+static size_t count_items(const char *list)
+{
+	size_t n = *list != '\0';
+
+	for (; *list != '\0'; list++)
+		n += *list == ',';
+	return n;
+}
+
+START_TEST(test_literal_secrets_of_document)
+{
+	struct errlist errs = { 0 };
+	struct config *c = load(literal_doc_cases[_i].yaml, &errs);
+	char names[256], vars[256];
+	size_t n;
+
+	if (c == NULL)
+		dump_errors(&errs);
+	ck_assert_ptr_nonnull(c);
+	n = config_literal_secrets(c, names, sizeof names, vars, sizeof vars);
+	ck_assert_str_eq(names, literal_doc_cases[_i].names);
+	ck_assert_str_eq(vars, literal_doc_cases[_i].vars);
+	ck_assert_uint_eq(n, count_items(names));
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
+
+/* Lists are cut to the buffer; either may be absent; the count stays right. */
+START_TEST(test_literal_secrets_buffers)
+{
+	struct errlist errs = { 0 };
+	struct config *c = load("database:\n  url: postgres://u:" SECRET "@h/db\n"
+	    "upstream:\n  fingerprint: fp\n", &errs);
+	char small[8] = "junk", vars[64];
+
+	ck_assert_uint_eq(config_literal_secrets(c, NULL, 0, NULL, 0), 2);
+	ck_assert_uint_eq(config_literal_secrets(c, small, sizeof small, NULL, 0), 2);
+	ck_assert_str_eq(small, "databas");
+	ck_assert_uint_eq(config_literal_secrets(c, small, 0, vars, sizeof vars), 2);
+	ck_assert_str_eq(small, "databas");
+	ck_assert_str_eq(vars, "${DATABASE_URL}, ${AIMHARDER_FINGERPRINT}");
+	config_free(c);
+	c = config_new();
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(config_literal_secrets(c, small, sizeof small, vars, sizeof vars), 0);
+	ck_assert_str_eq(small, "");
+	ck_assert_str_eq(vars, "");
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
+
+/* ---- literal secrets: config_warn_readable_secrets on real files ---- */
+
+#define URL_PW "database:\n  url: postgres://u:" SECRET "@h/db\n"
+#define FP_LIT "upstream:\n  fingerprint: fp-" SECRET "\n"
+#define WARN_URL "lets other users read a literal secret (database.url); chmod 600 it, " \
+	"or move the secret to the environment (${DATABASE_URL})"
+#define WARN_FP "lets other users read a literal secret (upstream.fingerprint); chmod 600 it, " \
+	"or move the secret to the environment (${AIMHARDER_FINGERPRINT})"
+
+static const struct {
+	const char *yaml;
+	mode_t mode;
+	const char *want; /* the warning after "<path>: "; NULL: none */
+} mode_cases[] = {
+	{ URL_PW, 0644, "mode 0644 " WARN_URL },
+	{ URL_PW, 0600, NULL },
+	{ URL_PW, 0400, NULL },
+	{ URL_PW, 0640, "mode 0640 " WARN_URL },
+	{ URL_PW, 0604, "mode 0604 " WARN_URL },
+	{ URL_PW, 0444, "mode 0444 " WARN_URL },
+	{ URL_PW, 0622, NULL }, /* others may write it, not read it */
+	{ URL_PW, 0711, NULL },
+	{ "database:\n  url: ${RT_SECRET_URL}\n", 0644, NULL },
+	{ "database:\n  url: postgres://u@h/db\n", 0644, NULL },
+	{ "database:\n  url: ${RT_UNSET:-postgres://u:" SECRET "@h/db}\n", 0644, "mode 0644 " WARN_URL },
+	{ "database:\n  url: ${RT_SECRET_URL:-postgres://u:" SECRET "@h/db}\n", 0644,
+	  "mode 0644 " WARN_URL },
+	{ "database:\n  url: ${RT_SECRET_URL:-postgres://u@h/db}\n", 0644, NULL },
+	{ DB FP_LIT, 0644, "mode 0644 " WARN_FP },
+	{ DB FP_LIT, 0600, NULL },
+	{ DB "upstream:\n  fingerprint: ${AIMHARDER_FINGERPRINT:-}\n", 0644, NULL },
+	{ DB "upstream:\n  fingerprint: ${RT_SET}\n", 0644, NULL },
+	{ DB "upstream:\n  fingerprint: ${RT_UNSET:-fp-" SECRET "}\n", 0644, "mode 0644 " WARN_FP },
+	{ URL_PW FP_LIT, 0664, "mode 0664 lets other users read literal secrets (database.url, "
+	  "upstream.fingerprint); chmod 600 it, or move them to the environment (${DATABASE_URL}, "
+	  "${AIMHARDER_FINGERPRINT})" },
+};
+
+/* Writes text to a new temp file named from template path, with exactly mode. */
+static void write_config_file(char *path, const char *text, mode_t mode)
+{
+	int fd = mkstemp(path);
+	size_t len = strlen(text);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+	ck_assert_int_eq(fchmod(fd, mode), 0);
+	ck_assert_int_eq(close(fd), 0);
+}
+
+/* Runs config_warn_readable_secrets with fd 2 captured; returns what it wrote (caller frees). */
+static char *warn_output(const struct config *c, int want_warned)
+{
+	struct capture cap;
+
+	capture_start(&cap);
+	ck_assert_int_eq(config_warn_readable_secrets(c), want_warned);
+	return capture_end(&cap);
+}
+
+START_TEST(test_warn_readable_secrets)
+{
+	char path[] = "/tmp/refresher-test-XXXXXX";
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	struct capture cap;
+	char want[1024];
+	char *out;
+
+	write_config_file(path, mode_cases[_i].yaml, mode_cases[_i].mode);
+	/* Loading alone never warns: main asks, once, after loading a file. */
+	capture_start(&cap);
+	ck_assert_int_eq(config_load(path, &c, &errs), 0);
+	out = capture_end(&cap);
+	ck_assert_str_eq(out, "");
+	free(out);
+
+	log_init(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+	out = warn_output(c, mode_cases[_i].want != NULL);
+	ck_assert_ptr_null(strstr(out, SECRET));
+	if (mode_cases[_i].want == NULL) {
+		ck_assert_str_eq(out, "");
+	} else {
+		const char *sp = strchr(out, ' '); /* after the timestamp */
+		(void)snprintf(want, sizeof want, "warn [config] %s: %s\n", path, mode_cases[_i].want);
+		ck_assert_ptr_nonnull(sp);
+		ck_assert_str_eq(sp + 1, want);
+	}
+	free(out);
+
+	/* The same in JSON: one object, still no value. */
+	log_init(LOG_FORMAT_JSON, LOG_LEVEL_INFO);
+	out = warn_output(c, mode_cases[_i].want != NULL);
+	ck_assert_ptr_null(strstr(out, SECRET));
+	if (mode_cases[_i].want != NULL)
+		ck_assert_ptr_nonnull(strstr(out, "\"level\":\"warn\",\"ctx\":\"config\""));
+	free(out);
+	log_init(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+
+	config_free(c);
+	errlist_clear(&errs);
+	ck_assert_int_eq(unlink(path), 0);
+}
+END_TEST
+
+/* A symlink is followed (its own mode is 0777); a config without a file warns of nothing. */
+START_TEST(test_warn_readable_secrets_symlink)
+{
+	char path[] = "/tmp/refresher-test-XXXXXX";
+	char link[sizeof path + 8];
+	struct errlist errs = { 0 };
+	struct config *c = NULL;
+	char *out;
+
+	log_init(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
+	write_config_file(path, URL_PW, 0600);
+	(void)snprintf(link, sizeof link, "%s.link", path);
+	ck_assert_int_eq(symlink(path, link), 0);
+	ck_assert_int_eq(config_load(link, &c, &errs), 0);
+	out = warn_output(c, 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	out = warn_output(c, 1);
+	ck_assert_ptr_nonnull(strstr(out, link));
+	ck_assert_ptr_nonnull(strstr(out, ": mode 0644 " WARN_URL "\n"));
+	free(out);
+	config_free(c);
+	ck_assert_int_eq(unlink(link), 0);
+	/* Removed since it was read: nothing to stat, nothing said. */
+	ck_assert_int_eq(config_load(path, &c, &errs), 0);
+	ck_assert_int_eq(unlink(path), 0);
+	out = warn_output(c, 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	config_free(c);
+
+	c = load(URL_PW, &errs);
+	ck_assert_uint_eq(config_literal_secrets(c, NULL, 0, NULL, 0), 1);
+	out = warn_output(c, 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	config_free(c);
 	errlist_clear(&errs);
 }
 END_TEST
@@ -969,6 +1280,16 @@ Suite *config_suite(void)
 	tcase_add_test(tc, test_load_file_errors);
 	tcase_add_test(tc, test_shipped_config_loads);
 	tcase_add_test(tc, test_shipped_config_needs_database_url);
+	tcase_set_timeout(tc, 30);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("literal_secrets");
+	tcase_add_checked_fixture(tc, env_setup, env_teardown);
+	tcase_add_loop_test(tc, test_secret_is_literal, 0, N(literal_cases));
+	tcase_add_loop_test(tc, test_literal_secrets_of_document, 0, N(literal_doc_cases));
+	tcase_add_test(tc, test_literal_secrets_buffers);
+	tcase_add_loop_test(tc, test_warn_readable_secrets, 0, N(mode_cases));
+	tcase_add_test(tc, test_warn_readable_secrets_symlink);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

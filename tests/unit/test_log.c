@@ -4,10 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "capture.h"
 #include "log.h"
 #include "suites.h"
 
@@ -29,32 +29,14 @@ struct emit {
 /* Runs one log call with fd 2 redirected to a temp file; returns what it wrote (caller frees). */
 static char *capture(const struct emit *e)
 {
-	FILE *f = tmpfile();
-	int saved;
-	long n;
-	char *out;
+	struct capture c;
 
-	ck_assert_ptr_nonnull(f);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	ck_assert_int_ge(saved, 0);
-	ck_assert_int_ge(dup2(fileno(f), STDERR_FILENO), 0);
+	capture_start(&c);
 	if (e->raw != NULL)
 		log_raw(e->raw);
 	else
 		log_msg(e->level, e->ctx, "%s", e->msg);
-	ck_assert_int_ge(dup2(saved, STDERR_FILENO), 0);
-	close(saved);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	out = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(out);
-	ck_assert_uint_eq(fread(out, 1, (size_t)n, f), (size_t)n);
-	out[n] = '\0';
-	fclose(f);
-	return out;
+	return capture_end(&c);
 }
 
 /* Checks "YYYY-MM-DDTHH:MM:SS.mmmZ" at s. */
@@ -309,26 +291,18 @@ END_TEST
 /* Formatting really goes through printf; errno survives a log call. */
 START_TEST(test_format_args)
 {
+	struct capture c;
 	char *out;
-	FILE *f = tmpfile();
-	int saved = dup(STDERR_FILENO);
-	long n;
-	char buf[256];
 
 	log_init(LOG_FORMAT_TEXT, LOG_LEVEL_INFO);
-	dup2(fileno(f), STDERR_FILENO);
+	capture_start(&c);
 	errno = 42;
 	log_info("ctx", "n=%d s=%s z=%zu", -5, "str", (size_t)7);
 	ck_assert_int_eq(errno, 42);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	n = ftell(f);
-	ck_assert_int_gt(n, 0);
-	rewind(f);
-	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
-	fclose(f);
-	out = buf + TS_LEN + 1;
-	ck_assert_str_eq(out, "info [ctx] n=-5 s=str z=7\n");
+	out = capture_end(&c);
+	ck_assert_uint_gt(strlen(out), TS_LEN + 1);
+	ck_assert_str_eq(out + TS_LEN + 1, "info [ctx] n=-5 s=str z=7\n");
+	free(out);
 }
 END_TEST
 
@@ -357,18 +331,13 @@ START_TEST(test_raw_table)
 	log_init(c->format, c->threshold);
 	if (c->line == NULL) {
 		/* log_raw(NULL) writes an empty line rather than crash. */
-		FILE *f = tmpfile();
-		int saved = dup(STDERR_FILENO);
-		char buf[8] = "";
+		struct capture cap;
 
-		dup2(fileno(f), STDERR_FILENO);
+		capture_start(&cap);
 		log_raw(NULL);
-		dup2(saved, STDERR_FILENO);
-		close(saved);
-		rewind(f);
-		ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
-		fclose(f);
-		ck_assert_str_eq(buf, c->want);
+		out = capture_end(&cap);
+		ck_assert_str_eq(out, c->want);
+		free(out);
 	} else {
 		out = capture(&e);
 		ck_assert_str_eq(out, c->want);
