@@ -369,13 +369,14 @@ static struct transfer *transfer_new(struct upstream *up)
 	bad |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK;
 	/*
-	 * Over TLS, a new transfer waits for a connection that is being set up to
-	 * say (ALPN) whether it multiplexes (HTTP/2) rather than open its own: the
-	 * first hundreds of requests of a run share one connection, one DNS
-	 * lookup and one handshake with an HTTP/2 upstream. The multi handle's DNS
-	 * cache is shared by every transfer (libcurl keeps an entry 60 s).
+	 * No CURLOPT_PIPEWAIT: with it, libcurl 7.88 holds every new transfer
+	 * until the first connection's first answer says whether it multiplexes
+	 * (over http:// there is no ALPN), and the held transfers failed with
+	 * "Failed to resolve host ... after 0 ms" when that answer was slow (t_20).
+	 * HTTP/2 is still used when TLS ALPN offers it (libcurl's default), and
+	 * transfers started after a connection proved multiplexing share it. The
+	 * multi handle's DNS cache is shared by every transfer (60 s entries).
 	 */
-	bad |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) != CURLE_OK;
 	/* Answers are small: a 4 KiB receive buffer instead of 16 KiB saves ~12 KiB per slot. */
 	bad |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)UPSTREAM_RECV_BUFFER) != CURLE_OK;
 	/* Verification is never turned off; these are libcurl's defaults, stated. */

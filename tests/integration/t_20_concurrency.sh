@@ -68,13 +68,17 @@ fake_stop
 
 # --- SIGTERM: in-flight requests finish and are written, the rest released, exit 4 ---
 q "DELETE FROM auth_sessions"
-fake_start --slow-ms 1500
-seed 30 slow
+# The 4 requests on the wire are held by the fake until the refresher has seen the signal, so a
+# slow machine cannot let them finish (and a 5th start) before it.
+fake_start
+seed 30 hold
 write_config "$TEST_TMP/term.yaml" "$(printf 'refresh:\n  concurrency: 4\n  batch_size: 10\n')"
 run_refresher_bg term -c "$TEST_TMP/term.yaml"
 pid=$BG_PID
-wait_for fake_requests_at_least slow 4
+wait_for fake_requests_at_least hold 4
 kill -TERM "$pid"
+wait_for grep -q "SIGTERM: finishing 4 requests in flight" "$TEST_TMP/bg-term.err"
+fake_release
 bg_wait "$pid" term
 check_eq "SIGTERM: exit 4" 4 "$RUN_RC"
 check_eq "SIGTERM: the 4 in flight were written, the other claimed rows released" \
@@ -87,7 +91,10 @@ check_eq "SIGTERM: released rows are untouched and due" 26 \
 	"$(q "SELECT count(*) FROM auth_sessions WHERE token_update_count = 0 AND last_token_update_error IS NULL AND last_token_update_date IS NULL")"
 
 # --- max_runtime: same drain at a deadline, exit 0 ---
-: >"$FAKE_LOG"
+fake_stop
+q "DELETE FROM auth_sessions"
+fake_start --slow-ms 1500
+seed 30 slow
 write_config "$TEST_TMP/deadline.yaml" "$(printf 'refresh:\n  concurrency: 2\n  batch_size: 4\n  max_runtime: 1s\n')"
 run_refresher -c "$TEST_TMP/deadline.yaml"
 check_eq "max_runtime: exit 0 (no row failed)" 0 "$RUN_RC"
