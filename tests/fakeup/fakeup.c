@@ -622,6 +622,7 @@ hbuf_close(struct hbuf *h)
  *   bighdr      one 100 KiB header line, then the ok cookies
  *   manyhdr     MANY_HEADERS junk header lines, then the ok cookies
  *   manycookie  the ok cookies, then MANY_HEADERS Set-Cookie lines of other names
+ *   manycookielast  MANY_HEADERS Set-Cookie lines of other names, then the ok cookies
  *   evilcookie  hostile Set-Cookie lines (see below), then the ok cookies last
  */
 static enum MHD_Result
@@ -675,6 +676,9 @@ answer_raw_mode(struct MHD_Connection *conn, const char *mode, char *issued)
 		for (i = 0; i < OVERLONG_COOKIE_BYTES; i++)
 			fputc('x', h.f);
 		fputs("; Path=/\r\n", h.f);
+	} else if (strcmp(mode, "manycookielast") == 0) {
+		for (i = 0; i < MANY_HEADERS; i++)
+			fprintf(h.f, "Set-Cookie: junk%d=v%d; Path=/\r\n", i, i);
 	} else if (strcmp(mode, "manycookie") != 0) {
 		die("answer_raw_mode: unknown mode %s", mode);
 	}
@@ -794,7 +798,8 @@ respond_token(struct MHD_Connection *conn, const char *token, struct reply *rp)
 		return answer_huge(conn, issued);
 	if (IS("trickle"))
 		return answer_trickle(conn, issued);
-	if (IS("bighdr") || IS("manyhdr") || IS("manycookie") || IS("evilcookie")) {
+	if (IS("bighdr") || IS("manyhdr") || IS("manycookie") || IS("manycookielast") ||
+	    IS("evilcookie")) {
 		rp->raw = true;
 		return answer_raw_mode(conn, prefix, issued);
 	}
@@ -1274,6 +1279,7 @@ static const char USAGE[] =
     "  bighdr          raw ok answer with a 100 KiB header line\n"
     "  manyhdr         raw ok answer with 5000 junk header lines\n"
     "  manycookie      raw ok answer: the ok cookies, then 5000 Set-Cookie lines of other names\n"
+    "  manycookielast  raw ok answer: 5000 Set-Cookie lines of other names, then the ok cookies\n"
     "  evilcookie      raw ok answer: hostile Set-Cookie lines (CR, LF, ';', control bytes,\n"
     "                  invalid UTF-8, empty name, 10 KB value) for AWSALB, AWSALBCORS and\n"
     "                  EVIL, then the ok cookies last; the one good EVIL is `\"}],\"name\":\"x`\n"

@@ -269,6 +269,11 @@ check_eq "manycookie: 5002 Set-Cookie lines" 5002 "$(f_raw_count '^Set-Cookie: '
 check_eq "manycookie: the first two are the ok cookies, tied to the token" \
 	"Set-Cookie: AWSALB=$f_hex; Path=/|Set-Cookie: AWSALBCORS=$f_hex; Path=/" \
 	"$(grep -a '^Set-Cookie: ' "$F_DIR/raw" | head -n 2 | tr -d '\r' | paste -sd '|')"
+f_raw manycookielast-1
+f_hex=$(f_raw_token_hex)
+check_eq "manycookielast: 5002 Set-Cookie lines, the last two the ok cookies, tied to the token" \
+	"5002|Set-Cookie: AWSALB=$f_hex; Path=/|Set-Cookie: AWSALBCORS=$f_hex; Path=/" \
+	"$(f_raw_count '^Set-Cookie: ')|$(grep -a '^Set-Cookie: ' "$F_DIR/raw" | tail -n 2 | tr -d '\r' | paste -sd '|')"
 f_raw evilcookie-1
 f_hex=$(f_raw_token_hex)
 check_eq "evilcookie: 200 with an ok token" "HTTP/1.1 200 OK 32" \
@@ -301,9 +306,9 @@ check_eq "stats: connections 1" 1 "$(f_stat connections)"
 check_eq "usage: no option value is a usage error (exit 2)" 2 "$("$FAKEUP_BIN" --help >/dev/null 2>&1; echo $?)"
 f_usage=$("$FAKEUP_BIN" --help 2>&1)
 for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold trickle \
-	bad redirect nonjson empty badtoken badutf8 garbage huge bighdr manyhdr manycookie evilcookie; do
-	check_match "usage: names the $f_mode answer" "(^|[ ,
-])$f_mode[ ,]" "$f_usage"
+	bad redirect nonjson empty badtoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
+	evilcookie; do
+	check_match "usage: names the $f_mode answer" " ${f_mode}[ ,]" "$f_usage"
 done
 
 # latency
