@@ -162,6 +162,16 @@ u_run "100 KiB header line (bighdr)" 16 bighdr
 u_run "5000 header lines (manyhdr)" 16 manyhdr
 u_run "5000 Set-Cookie lines (manycookie)" 16 manycookie
 u_run "hostile Set-Cookie lines (evilcookie)" 16 evilcookie
+# What was stored goes back out as one clean Cookie header: due again, the rows (now ok-X)
+# send AWSALB=X, PHPSESSID, AWSALBCORS=X and the odd but valid EVIL, nothing else.
+q "UPDATE auth_sessions SET last_token_update_date = now() - interval '1 hour'"
+fake_clear
+run_refresher -c "$TEST_TMP/u.yaml"
+check_eq "evilcookie: the next run refreshes the 16 rows, sending each its stored cookies as they are" \
+	"0 16 16" "$RUN_RC $(summary_field refreshed) $(jq -Rn '[inputs | fromjson? | select(.ev == "req")
+		| (.token | ltrimstr("ok-")) as $x
+		| select(.cookie == "AWSALB=\($x); PHPSESSID=keep; AWSALBCORS=\($x); EVIL=\"}],\"name\":\"x")]
+		| length' "$FAKE_LOG")"
 # Mixed with faults that leave keep-alive connections in libcurl's pool, a reset row is sent
 # again by libcurl itself on each dead reused connection (KNOWN BUG 2, f_90_known_bugs.sh):
 # up to 6 requests per try. Only f_90 holds the refresher to retry.attempts for this.
