@@ -3,7 +3,7 @@
 #
 #   make test-faults                      SIGKILL at 20 moments, PostgreSQL restarted and down
 #                                         past database.outage_timeout, upstream chaos, four
-#                                         overlapping runs, relogins mid-run; ~3-5 min on 2 cores
+#                                         overlapping runs, relogins mid-run; ~2-3 min on 2 cores
 #   make test-faults FAULTS='f_30 f_50'   only the case files whose names hold one of these
 #   FAULTS_SEED=N make test-faults        repeat a run's random choices (printed at its start)
 #
