@@ -11,6 +11,7 @@ PACKAGES=(
 	check libmicrohttpd-dev
 	postgresql postgresql-client
 	jq curl valgrind
+	time  # GNU time: peak RSS in make test-faults
 	openssl pgbouncer clang libclang-rt-14-dev  # t_45_tls.sh, make test-pooler, make fuzz
 )
 

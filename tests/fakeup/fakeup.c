@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <microhttpd.h>
 
@@ -40,10 +41,33 @@
 /* hang gives up after this long even if the server is not stopped. */
 #define HANG_MAX_MS (10L * 60 * 1000)
 #define DEFAULT_SLOW_MS 1500L
+/* trickle sends one byte of its answer this often (--trickle-ms). */
+#define DEFAULT_TRICKLE_MS 200L
+/* Size of an issued token as the log records it (ok-<32 hex>, NUL). */
+#define ISSUED_MAX 40
+/* bighdr: one header line of this many bytes, curl's own per-header limit (CURL_MAX_HTTP_HEADER). */
+#define BIG_HEADER_BYTES (100 * 1024)
+/* manyhdr and manycookie send this many header lines. */
+#define MANY_HEADERS 5000
+/* garbage: this many random bytes. */
+#define GARBAGE_BYTES 512
+/* evilcookie: the overlong Set-Cookie value, over the refresher's 8 KiB line limit. */
+#define OVERLONG_COOKIE_BYTES 10000
+/* A raw answer gives up on a client that reads nothing for this long. */
+#define RAW_SEND_TIMEOUT_MS 10000
 /* Longest value of a --*-ms option (1 hour). */
 #define MAX_OPT_MS 3600000L
 /* Largest PEM file --tls-cert / --tls-key read. */
 #define MAX_PEM_BYTES (1024 * 1024)
+
+/* What a tokenUpdate answer was: its HTTP status (0: none sent), whether it was written raw to
+ * the socket (then MHD closes the connection, but the answer went out), and the token it issued
+ * (ok-..., "" when none), which the resp log line records. */
+struct reply {
+	unsigned status;
+	bool raw;
+	char issued[ISSUED_MAX];
+};
 
 struct seen {
 	struct seen *next;
@@ -63,7 +87,7 @@ static struct {
 	const char *control;
 	/* PEM text of --tls-cert and --tls-key (both NULL: plain HTTP); MHD borrows them. */
 	char *tls_cert, *tls_key;
-	long latency_ms, jitter_ms, slow_ms;
+	long latency_ms, jitter_ms, slow_ms, trickle_ms;
 	/* --client-id/--client-secret: the oauth token endpoint checks them (else any client). */
 	const char *client_id, *client_secret;
 	pthread_mutex_t log_mu, seen_mu;
@@ -75,8 +99,11 @@ static struct {
 	pthread_cond_t wait_cv;
 	atomic_bool stop, released;
 	atomic_long requests, in_flight, peak;
+	/* The daemon, set before the port file is written (so before any request). */
+	struct MHD_Daemon *daemon;
 } g = {
 	.slow_ms = DEFAULT_SLOW_MS,
+	.trickle_ms = DEFAULT_TRICKLE_MS,
 	.log_mu = PTHREAD_MUTEX_INITIALIZER,
 	.seen_mu = PTHREAD_MUTEX_INITIALIZER,
 	.wait_mu = PTHREAD_MUTEX_INITIALIZER,
@@ -413,21 +440,29 @@ fmt(const char *f, ...)
 	return s;
 }
 
-/* Answers 200 with a fresh ok- token and the AWS load-balancer cookies. */
-static enum MHD_Result
-answer_ok(struct MHD_Connection *conn)
+/* Draws a fresh token's hex part (32 hex) into hex and records the token, ok-<hex>, in issued
+ * (ISSUED_MAX bytes), which the resp log line reports. */
+static void
+issue(char *hex, char *issued)
 {
-	char tok[33], alb[41], cors[41];
+	rand_hex(hex, 16);
+	snprintf(issued, ISSUED_MAX, "ok-%s", hex);
+}
+
+/* Answers 200 with a fresh ok- token and the AWS load-balancer cookies. Both cookies carry the
+ * token's hex part, so a test can tell that a row's token and cookies came from one answer. */
+static enum MHD_Result
+answer_ok(struct MHD_Connection *conn, char *issued)
+{
+	char tok[33];
 	char *c1, *c2;
 	enum MHD_Result ret;
 
-	rand_hex(tok, 16);
-	rand_hex(alb, 20);
-	rand_hex(cors, 20);
-	c1 = fmt("AWSALB=%s; Expires=Tue, 01 Dec 2099 00:00:00 GMT; Path=/", alb);
+	issue(tok, issued);
+	c1 = fmt("AWSALB=%s; Expires=Tue, 01 Dec 2099 00:00:00 GMT; Path=/", tok);
 	c2 = fmt("AWSALBCORS=%s; Expires=Tue, 01 Dec 2099 00:00:00 GMT; Path=/; "
-	    "SameSite=None; Secure", cors);
-	ret = answer(conn, 200, "application/json", fmt("{\"newToken\":\"ok-%s\"}", tok),
+	    "SameSite=None; Secure", tok);
+	ret = answer(conn, 200, "application/json", fmt("{\"newToken\":\"%s\"}", issued),
 	    "Set-Cookie", c1, "Set-Cookie", c2,
 	    "Set-Cookie", "PHPSESSID=fake-not-captured; Path=/", (const char *)NULL);
 	free(c1);
@@ -437,7 +472,7 @@ answer_ok(struct MHD_Connection *conn)
 
 /* Answers the huge body: a valid token padded to HUGE_BYTES. */
 static enum MHD_Result
-answer_huge(struct MHD_Connection *conn)
+answer_huge(struct MHD_Connection *conn, char *issued)
 {
 	char tok[33];
 	char *body = malloc(HUGE_BYTES + 1);
@@ -445,18 +480,263 @@ answer_huge(struct MHD_Connection *conn)
 
 	if (body == NULL)
 		die("out of memory");
-	rand_hex(tok, 16);
-	head = snprintf(body, HUGE_BYTES, "{\"newToken\":\"ok-%s\",\"pad\":\"", tok);
+	issue(tok, issued);
+	head = snprintf(body, HUGE_BYTES, "{\"newToken\":\"%s\",\"pad\":\"", issued);
 	memset(body + head, 'x', (size_t)(HUGE_BYTES - head - 2));
 	memcpy(body + HUGE_BYTES - 2, "\"}", 3);
 	return answer(conn, 200, "application/json", body, (const char *)NULL);
 }
 
-/* Chooses and queues the answer for a token; returns the HTTP status (0: none sent)
- * through *status and the MHD result. */
-static enum MHD_Result
-respond_token(struct MHD_Connection *conn, const char *token, unsigned *status)
+/* State of a trickle answer: its body, sent one byte per --trickle-ms by trickle_read. */
+struct trickle {
+	struct MHD_Connection *conn;
+	size_t len;
+	char body[];
+};
+
+/* MHD content reader of trickle: waits --trickle-ms, then gives one byte. Ends the answer with
+ * an error when the client leaves or the server stops. */
+static ssize_t
+trickle_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
+	struct trickle *t = cls;
+
+	if (pos >= t->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (max < 1 || !await(t->conn, g.trickle_ms, false))
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	buf[0] = t->body[pos];
+	return 1;
+}
+
+/* Answers 200 with an ok token whose body (Content-Length known) arrives a byte at a time. */
+static enum MHD_Result
+answer_trickle(struct MHD_Connection *conn, char *issued)
+{
+	char tok[33];
+	struct MHD_Response *resp;
+	struct trickle *t;
+	enum MHD_Result ret;
+	char *body;
+
+	issue(tok, issued);
+	body = fmt("{\"newToken\":\"%s\"}", issued);
+	if ((t = malloc(sizeof(*t) + strlen(body) + 1)) == NULL)
+		die("out of memory");
+	t->conn = conn;
+	t->len = strlen(body);
+	memcpy(t->body, body, t->len + 1);
+	free(body);
+	resp = MHD_create_response_from_callback(t->len, 1, trickle_read, t, free);
+	if (resp == NULL) {
+		free(t);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/*
+ * Writes buf[0..len) straight to the connection's socket, bypassing MHD (which refuses the
+ * hostile header bytes and sizes these answers need), then returns MHD_NO so that MHD closes
+ * the connection without sending anything of its own. Plain HTTP only.
+ */
+static enum MHD_Result
+raw_answer(struct MHD_Connection *conn, const char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int64_t deadline = now_us() + (int64_t)RAW_SEND_TIMEOUT_MS * 1000;
+	size_t off = 0;
+
+	if (ci == NULL)
+		return MHD_NO;
+	while (off < len && !atomic_load(&g.stop) && now_us() < deadline) {
+		/* MHD's sockets are non-blocking: wait until this one takes more. */
+		struct pollfd p = { .fd = ci->connect_fd, .events = POLLOUT };
+		ssize_t n = send(ci->connect_fd, buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			(void)poll(&p, 1, 100);
+		else
+			break;
+	}
+	return MHD_NO;
+}
+
+/* Sends a raw 200 answer: status line, the header lines in hdrs (each ending CRLF, any bytes,
+ * hdrlen of them), the ok body of issued, Connection: close. */
+static enum MHD_Result
+raw_ok(struct MHD_Connection *conn, const char *hdrs, size_t hdrlen, const char *issued)
+{
+	char *body = fmt("{\"newToken\":\"%s\"}", issued);
+	char *head = fmt("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n", strlen(body));
+	size_t hl = strlen(head), bl = strlen(body);
+	char *all = malloc(hl + hdrlen + 2 + bl);
+	enum MHD_Result ret;
+
+	if (all == NULL)
+		die("out of memory");
+	memcpy(all, head, hl);
+	memcpy(all + hl, hdrs, hdrlen);
+	memcpy(all + hl + hdrlen, "\r\n", 2);
+	memcpy(all + hl + hdrlen + 2, body, bl);
+	ret = raw_answer(conn, all, hl + hdrlen + 2 + bl);
+	free(all);
+	free(head);
+	free(body);
+	return ret;
+}
+
+/* A growable buffer of raw header bytes (open_memstream). */
+struct hbuf {
+	FILE *f;
+	char *p;
+	size_t len;
+};
+
+static void
+hbuf_open(struct hbuf *h)
+{
+	h->p = NULL;
+	h->len = 0;
+	if ((h->f = open_memstream(&h->p, &h->len)) == NULL)
+		die("out of memory");
+}
+
+/* Closes the stream; h->p then holds h->len bytes (caller frees). */
+static void
+hbuf_close(struct hbuf *h)
+{
+	if (fclose(h->f) != 0)
+		die("out of memory");
+}
+
+/*
+ * The raw, hostile header answers, all with a fresh ok token (in issued) in a well-formed body:
+ *   bighdr      one 100 KiB header line, then the ok cookies
+ *   manyhdr     MANY_HEADERS junk header lines, then the ok cookies
+ *   manycookie  the ok cookies, then MANY_HEADERS Set-Cookie lines of other names
+ *   manycookielast  MANY_HEADERS Set-Cookie lines of other names, then the ok cookies
+ *   evilcookie  hostile Set-Cookie lines (see below), then the ok cookies last
+ */
+static enum MHD_Result
+answer_raw_mode(struct MHD_Connection *conn, const char *mode, char *issued)
+{
+	char tok[33];
+	struct hbuf h;
+	enum MHD_Result ret;
+	int i;
+
+	issue(tok, issued);
+	hbuf_open(&h);
+	if (strcmp(mode, "bighdr") == 0) {
+		fputs("X-Pad: ", h.f);
+		for (i = 0; i < BIG_HEADER_BYTES; i++)
+			fputc('a' + i % 26, h.f);
+		fputs("\r\n", h.f);
+	} else if (strcmp(mode, "manyhdr") == 0) {
+		for (i = 0; i < MANY_HEADERS; i++)
+			fprintf(h.f, "X-Junk-%d: value-%d\r\n", i, i);
+	} else if (strcmp(mode, "evilcookie") == 0) {
+		/*
+		 * Hostile lines for AWSALB, AWSALBCORS and EVIL. What a careful client keeps: from
+		 * EVIL only the ';'-injection line's first pair (EVIL="}],"name":"x); AWSALB and
+		 * AWSALBCORS come last, well-formed, and win. Nothing else is a cookie.
+		 */
+		fputs("Set-Cookie: AWSALB=semi; AWSALBCORS=injected; Path=/\r\n", h.f);
+		/* a bare CR inside the value, in the name */
+		fputs("Set-Cookie: AWSALBCORS=cr\rX-Injected: 1; Path=/\r\n", h.f);
+		fputs("Set-Cookie: EVIL=cr\rX-Injected: 1; Path=/\r\n", h.f);
+		fputs("Set-Cookie: EVIL\r=name-cr; Path=/\r\n", h.f);
+		/* a bare LF: ends the header line early; the rest is a header line of its own */
+		fputs("Set-Cookie: AWSALB=lf\nX-Injected: 2\r\n", h.f);
+		fputs("Set-Cookie: EVIL=lf\nX-Injected: 3\r\n", h.f);
+		/* control bytes and a tab in the value, a control byte in the name */
+		fputs("Set-Cookie: AWSALB=ctl\x01\x7f; Path=/\r\n", h.f);
+		fputs("Set-Cookie: AWS\x01" "ALB=name-ctl; Path=/\r\n", h.f);
+		/* ';' injection and a JSON-looking value: EVIL is `"}],"name":"x` */
+		fputs("Set-Cookie: EVIL=\"}],\"name\":\"x; AWSALBCORS=injected; Path=/\r\n", h.f);
+		fputs("Set-Cookie: EVIL=tab\there; Path=/\r\n", h.f);
+		/* invalid UTF-8 in the value, then in the name */
+		fputs("Set-Cookie: AWSALB=\xff\xfe\xc3\x28; Path=/\r\n", h.f);
+		fputs("Set-Cookie: EVIL=\xed\xa0\x80; Path=/\r\n", h.f);
+		fputs("Set-Cookie: AWSALB\xc3\x28=badname; Path=/\r\n", h.f);
+		/* empty name, no '=', nothing at all */
+		fputs("Set-Cookie: =emptyname; Path=/\r\n", h.f);
+		fputs("Set-Cookie: AWSALB\r\n", h.f);
+		fputs("Set-Cookie: \r\n", h.f);
+		/* an overlong value */
+		fputs("Set-Cookie: EVIL=", h.f);
+		for (i = 0; i < OVERLONG_COOKIE_BYTES; i++)
+			fputc('x', h.f);
+		fputs("; Path=/\r\n", h.f);
+	} else if (strcmp(mode, "manycookielast") == 0) {
+		for (i = 0; i < MANY_HEADERS; i++)
+			fprintf(h.f, "Set-Cookie: junk%d=v%d; Path=/\r\n", i, i);
+	} else if (strcmp(mode, "manycookie") != 0) {
+		die("answer_raw_mode: unknown mode %s", mode);
+	}
+	/* The good cookies of this answer: last, so they win (manycookie: first, see below). */
+	fprintf(h.f, "Set-Cookie: AWSALB=%s; Path=/\r\nSet-Cookie: AWSALBCORS=%s; Path=/\r\n",
+	    tok, tok);
+	if (strcmp(mode, "manycookie") == 0)
+		for (i = 0; i < MANY_HEADERS; i++)
+			fprintf(h.f, "Set-Cookie: junk%d=v%d; Path=/\r\n", i, i);
+	hbuf_close(&h);
+	ret = raw_ok(conn, h.p, h.len, issued);
+	free(h.p);
+	return ret;
+}
+
+/* Answers garbage: GARBAGE_BYTES random bytes (NUL, invalid UTF-8...) said to be JSON. */
+static enum MHD_Result
+answer_garbage(struct MHD_Connection *conn)
+{
+	unsigned char *b = malloc(GARBAGE_BYTES);
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (b == NULL)
+		die("out of memory");
+	if (getrandom(b, GARBAGE_BYTES, 0) != GARBAGE_BYTES)
+		for (size_t i = 0; i < GARBAGE_BYTES; i++)
+			b[i] = (unsigned char)rand_upto(255);
+	resp = MHD_create_response_from_buffer_with_free_callback(GARBAGE_BYTES, b, free);
+	if (resp == NULL) {
+		free(b);
+		return MHD_NO;
+	}
+	(void)MHD_add_response_header(resp, "Content-Type", "application/json");
+	ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Sends a raw 200 whose Content-Length promises more than the body that comes before the
+ * connection closes. */
+static enum MHD_Result
+answer_partial(struct MHD_Connection *conn)
+{
+	static const char raw[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+				  "Content-Length: 200\r\nConnection: close\r\n\r\n{\"newToken\":\"ok-";
+
+	return raw_answer(conn, raw, sizeof(raw) - 1);
+}
+
+/* Chooses and queues (or sends raw) the answer for a token; fills *rp and returns the MHD
+ * result. */
+static enum MHD_Result
+respond_token(struct MHD_Connection *conn, const char *token, struct reply *rp)
+{
+	unsigned *status = &rp->status;
+	char *issued = rp->issued;
+
 	size_t plen = strcspn(token, "-");
 	char prefix[32] = "";
 
@@ -469,9 +749,9 @@ respond_token(struct MHD_Connection *conn, const char *token, unsigned *status)
 	if (IS("logoutnull")) {
 		char tok[33];
 
-		rand_hex(tok, 16);
+		issue(tok, issued);
 		return answer(conn, 200, "application/json",
-		    fmt("{\"logout\":null,\"newToken\":\"ok-%s\"}", tok), (const char *)NULL);
+		    fmt("{\"logout\":null,\"newToken\":\"%s\"}", issued), (const char *)NULL);
 	}
 	if ((IS("flaky") && seen_bump(token) < 1) || (IS("flaky2") && seen_bump(token) < 2))
 		return answer(conn, *status = 503, "application/json",
@@ -479,9 +759,19 @@ respond_token(struct MHD_Connection *conn, const char *token, unsigned *status)
 	if (IS("down"))
 		return answer(conn, *status = 500, "application/json",
 		    fmt("{\"error\":\"down\"}"), (const char *)NULL);
+	if (IS("chaos") && rand_upto(1) == 0) {
+		static const unsigned five[] = { 500, 502, 503, 504 };
+
+		return answer(conn, *status = five[rand_upto(3)], "application/json",
+		    fmt("{\"error\":\"chaos\"}"), (const char *)NULL);
+	}
 	if (IS("reset")) {
 		*status = 0;
 		return MHD_NO;
+	}
+	if (IS("partial")) {
+		rp->raw = true;
+		return answer_partial(conn);
 	}
 	if (IS("ratelimit") && seen_bump(token) < 1)
 		return answer(conn, *status = 429, "application/json",
@@ -494,13 +784,25 @@ respond_token(struct MHD_Connection *conn, const char *token, unsigned *status)
 		    "Location", "/elsewhere", (const char *)NULL);
 	if (IS("nonjson"))
 		return answer(conn, 200, "text/html", fmt("<html>oops</html>"), (const char *)NULL);
+	if (IS("garbage"))
+		return answer_garbage(conn);
+	if (IS("badutf8"))
+		return answer(conn, 200, "application/json",
+		    fmt("{\"newToken\":\"ok-\xc3\x28\xff\xfe\xed\xa0\x80\"}"), (const char *)NULL);
 	if (IS("empty"))
 		return answer(conn, 200, "application/json", fmt("{}"), (const char *)NULL);
 	if (IS("badtoken"))
 		return answer(conn, 200, "application/json", fmt("{\"newToken\":\"has space\"}"),
 		    (const char *)NULL);
 	if (IS("huge"))
-		return answer_huge(conn);
+		return answer_huge(conn, issued);
+	if (IS("trickle"))
+		return answer_trickle(conn, issued);
+	if (IS("bighdr") || IS("manyhdr") || IS("manycookie") || IS("manycookielast") ||
+	    IS("evilcookie")) {
+		rp->raw = true;
+		return answer_raw_mode(conn, prefix, issued);
+	}
 	if (IS("hang")) {
 		(void)await(conn, HANG_MAX_MS, false);
 		*status = 0;
@@ -511,7 +813,7 @@ respond_token(struct MHD_Connection *conn, const char *token, unsigned *status)
 		return MHD_NO;
 	}
 #undef IS
-	return answer_ok(conn);
+	return answer_ok(conn, issued);
 }
 
 /* Standard or URL-safe base64 of n bytes (url: '-' '_' and no padding). Caller frees. */
@@ -688,7 +990,7 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 	char *token = form_get(r->body ? r->body : "", r->len, oauth ? "refresh_token" : "token");
 	char *fp = form_get(r->body ? r->body : "", r->len, "fingerprint");
 	long in, peak;
-	unsigned status = 0;
+	struct reply rp = { .status = 0 };
 	enum MHD_Result ret;
 
 	atomic_fetch_add(&g.requests, 1);
@@ -719,23 +1021,29 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 	pthread_mutex_unlock(&g.log_mu);
 
 	if (r->too_big) {
-		status = 413;
+		rp.status = 413;
 		ret = answer(conn, 413, "application/json", fmt("{\"error\":\"too big\"}"),
 		    (const char *)NULL);
 	} else if (!await(conn, g.latency_ms + rand_upto(g.jitter_ms), false))
 		ret = MHD_NO;
 	else if (oauth)
-		ret = respond_oauth(conn, token ? token : "", client_ok, &status);
+		ret = respond_oauth(conn, token ? token : "", client_ok, &rp.status);
 	else
-		ret = respond_token(conn, token ? token : "", &status);
-	atomic_fetch_sub(&g.in_flight, 1);
+		ret = respond_token(conn, token ? token : "", &rp);
 
 	pthread_mutex_lock(&g.log_mu);
 	fprintf(g.log, "{\"ev\":\"resp\",\"t_us\":%" PRId64 ",\"token\":", now_us());
 	json_opt(g.log, token);
-	fprintf(g.log, ",\"status\":%u}\n", ret == MHD_YES ? status : 0);
+	fprintf(g.log, ",\"status\":%u", ret == MHD_YES || rp.raw ? rp.status : 0);
+	if (rp.issued[0] != '\0' && (ret == MHD_YES || rp.raw)) {
+		fputs(",\"issued\":", g.log);
+		json_opt(g.log, rp.issued);
+	}
+	fputs("}\n", g.log);
 	fflush(g.log);
 	pthread_mutex_unlock(&g.log_mu);
+	/* Only now: a test that waits for in_flight 0 then finds every answer logged. */
+	atomic_fetch_sub(&g.in_flight, 1);
 	free(token);
 	free(fp);
 	return ret;
@@ -772,11 +1080,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (strcmp(method, "GET") == 0 && strcmp(url, "/stats") == 0)
+	if (strcmp(method, "GET") == 0 && strcmp(url, "/stats") == 0) {
+		/* connections counts this one too: 1 means no client but the asker is connected. */
+		const union MHD_DaemonInfo *di =
+		    MHD_get_daemon_info(g.daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
 		return answer(conn, 200, "application/json",
-		    fmt("{\"requests\":%ld,\"peak_in_flight\":%ld,\"in_flight\":%ld}",
-			atomic_load(&g.requests), atomic_load(&g.peak), atomic_load(&g.in_flight)),
+		    fmt("{\"requests\":%ld,\"peak_in_flight\":%ld,\"in_flight\":%ld,"
+			"\"connections\":%u}",
+			atomic_load(&g.requests), atomic_load(&g.peak), atomic_load(&g.in_flight),
+			di != NULL ? di->num_connections : 0U),
 		    (const char *)NULL);
+	}
 	if (strcmp(method, "POST") == 0 && strcmp(url, "/reset-stats") == 0) {
 		pthread_mutex_lock(&g.seen_mu);
 		seen_clear();
@@ -935,6 +1250,44 @@ daemon_start(void)
 	return d;
 }
 
+/* The usage text: options, then the answer of each token prefix (the part before the first '-'). */
+static const char USAGE[] =
+    "usage: fakeup --port-file FILE --log FILE [--latency-ms N] [--jitter-ms N] [--control DIR]\n"
+    "              [--slow-ms N] [--trickle-ms N] [--tls-cert PEM --tls-key PEM]\n"
+    "              [--client-id ID --client-secret S]\n"
+    "POST /api/tokenUpdate answers by the prefix of the token field:\n"
+    "  ok (any other)  200 {\"newToken\":\"ok-HEX\"}, Set-Cookie AWSALB=HEX and AWSALBCORS=HEX\n"
+    "                  (the token's own HEX), PHPSESSID (not for capture)\n"
+    "  logout          200 {\"logout\":1}\n"
+    "  logoutnull      200 {\"logout\":null,\"newToken\":...}\n"
+    "  flaky, flaky2   503 for the first 1 (2) requests of each token, then ok\n"
+    "  ratelimit       429 with Retry-After: 1 the first time, then ok\n"
+    "  down            500 every time\n"
+    "  chaos           one of 500/502/503/504 with probability 1/2 per request, else ok\n"
+    "  reset           connection closed without an answer\n"
+    "  partial         raw 200 whose body stops short of its Content-Length, then close\n"
+    "  hang            no answer until the client leaves (at most 10 minutes)\n"
+    "  slow            ok after --slow-ms (default 1500)\n"
+    "  hold            ok once the file CONTROL/release exists\n"
+    "  trickle         ok, its body sent one byte per --trickle-ms (default 200)\n"
+    "  bad             400          redirect   302 to /elsewhere\n"
+    "  nonjson         200 HTML     empty      200 {}\n"
+    "  badtoken        200 with a newToken holding a space\n"
+    "  badutf8         200 with a newToken holding invalid UTF-8\n"
+    "  garbage         200 with 512 random bytes as application/json\n"
+    "  huge            200 with a 200 KiB body around an ok token\n"
+    "  bighdr          raw ok answer with a 100 KiB header line\n"
+    "  manyhdr         raw ok answer with 5000 junk header lines\n"
+    "  manycookie      raw ok answer: the ok cookies, then 5000 Set-Cookie lines of other names\n"
+    "  manycookielast  raw ok answer: 5000 Set-Cookie lines of other names, then the ok cookies\n"
+    "  evilcookie      raw ok answer: hostile Set-Cookie lines (CR, LF, ';', control bytes,\n"
+    "                  invalid UTF-8, empty name, 10 KB value) for AWSALB, AWSALBCORS and\n"
+    "                  EVIL, then the ok cookies last; the one good EVIL is `\"}],\"name\":\"x`\n"
+    "POST /oauth/token: OAuth 2.0 refresh-token grant (see respond_oauth).\n"
+    "GET /stats: {requests, peak_in_flight, in_flight, connections}; POST /reset-stats.\n"
+    "The --log file gets one JSON line per request (ev req) and per answer (ev resp, with\n"
+    "status, and issued: the token the answer carried).";
+
 /* Parses options, serves until SIGTERM or SIGINT, exits 0 (2 on bad usage or start-up failure). */
 int
 main(int argc, char **argv)
@@ -952,9 +1305,7 @@ main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (v == NULL)
-			die("usage: fakeup --port-file FILE --log FILE [--latency-ms N] "
-			    "[--jitter-ms N] [--control DIR] [--slow-ms N] "
-			    "[--tls-cert PEM --tls-key PEM] [--client-id ID --client-secret S]");
+			die("%s", USAGE);
 		if (strcmp(a, "--port-file") == 0)
 			port_file = v;
 		else if (strcmp(a, "--log") == 0)
@@ -967,6 +1318,8 @@ main(int argc, char **argv)
 			g.jitter_ms = parse_ms(a, v);
 		else if (strcmp(a, "--slow-ms") == 0)
 			g.slow_ms = parse_ms(a, v);
+		else if (strcmp(a, "--trickle-ms") == 0)
+			g.trickle_ms = parse_ms(a, v);
 		else if (strcmp(a, "--client-id") == 0)
 			g.client_id = v;
 		else if (strcmp(a, "--client-secret") == 0)
@@ -979,7 +1332,7 @@ main(int argc, char **argv)
 			g.tls_key = read_pem(a, v);
 		}
 		else
-			die("unknown option '%s'", a);
+			die("unknown option '%s'\n%s", a, USAGE);
 	}
 	if (port_file == NULL || log_path == NULL)
 		die("--port-file and --log are required");
@@ -1007,7 +1360,7 @@ main(int argc, char **argv)
 			die("cannot start the release watcher");
 		watching = true;
 	}
-	d = daemon_start();
+	d = g.daemon = daemon_start();
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	if (info == NULL || info->port == 0)
 		die("cannot read the bound port");

@@ -123,5 +123,16 @@ fake_duplicate_tokens() {
 		| map(select(length > 1)) | length' "$FAKE_LOG"
 }
 
+# Prints every token the fake issued (the newToken of its answers), one a line, in log order.
+fake_issued_tokens() {
+	jq -Rr 'fromjson? | select(.ev == "resp" and .issued != null) | .issued' "${1:-$FAKE_LOG}"
+}
+
+# Succeeds when the fake is idle: no handler running and no client connected but the one asking
+# (so a killed client's last requests have all been answered or dropped, and logged).
+fake_quiet() {
+	fake_stats | jq -e '.in_flight == 0 and .connections <= 1' >/dev/null
+}
+
 DEFAULT_FP_SUFFIX=$(rand_hex 8)
 export DEFAULT_FP_SUFFIX

@@ -53,7 +53,33 @@ f_logged_req() {
 		'[inputs | fromjson? | select(.ev == "req" and .token == $t)][0][$f]' "$FAKE_LOG"
 }
 
-fake_start --slow-ms 300
+# Sends a tokenUpdate for token $1 over a bare TCP connection and writes the raw answer, byte
+# for byte, to $F_DIR/raw (curl would refuse or rewrite some of the hostile ones).
+f_raw() {
+	local body="token=$1"
+	exec 3<>"/dev/tcp/127.0.0.1/$FAKE_PORT" || return 1
+	printf 'POST /api/tokenUpdate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s' \
+		"${#body}" "$body" >&3
+	timeout 10 cat <&3 >"$F_DIR/raw"
+	exec 3<&-
+}
+
+# Prints the hex part of the ok- token in the last raw answer's body.
+f_raw_token_hex() {
+	grep -ao '"newToken":"ok-[0-9a-f]\{32\}"}$' "$F_DIR/raw" | sed 's/.*ok-\([0-9a-f]*\).*/\1/'
+}
+
+# Prints how many lines of the last raw answer match the grep regex $1.
+f_raw_count() {
+	grep -ac -- "$1" "$F_DIR/raw"
+}
+
+# Succeeds when the fake's stats field connections equals $1.
+f_connections_is() {
+	[[ "$(f_stat connections)" == "$1" ]]
+}
+
+fake_start --slow-ms 300 --trickle-ms 20
 
 # ok
 check_eq "ok: status 200" 200 "$(f_post ok-1)"
@@ -68,6 +94,9 @@ check_match "ok: Set-Cookie AWSALBCORS with SameSite=None; Secure" \
 check_eq "ok: Set-Cookie PHPSESSID (not to be captured)" "PHPSESSID=fake-not-captured; Path=/" \
 	"$(grep -i '^Set-Cookie: PHPSESSID=' "$F_DIR/headers" | cut -d' ' -f2- | tr -d '\r')"
 check_eq "ok: three Set-Cookie headers" 3 "$(grep -ci '^Set-Cookie:' "$F_DIR/headers")"
+check_eq "ok: AWSALB and AWSALBCORS carry the token's own hex (one answer ties them)" \
+	"$(jq -r '.newToken | ltrimstr("ok-")' "$F_DIR/body") $(jq -r '.newToken | ltrimstr("ok-")' "$F_DIR/body")" \
+	"$(grep -i '^Set-Cookie: AWSALB=' "$F_DIR/headers" | sed 's/^[^=]*=\([^;]*\);.*/\1/') $(grep -i '^Set-Cookie: AWSALBCORS=' "$F_DIR/headers" | sed 's/^[^=]*=\([^;]*\);.*/\1/')"
 tok1=$(jq -r .newToken "$F_DIR/body")
 f_post ok-1 >/dev/null
 check "ok: every answer has a new token" test "$tok1" != "$(jq -r .newToken "$F_DIR/body")"
@@ -84,6 +113,11 @@ check_eq "log: Content-Type" "application/x-www-form-urlencoded" "$(f_logged_req
 check_eq "log: in_flight counted the request" 1 "$(f_logged_req ok-1 in_flight)"
 check_match "log: monotonic t_us" '^[0-9]+$' "$(f_logged_req ok-1 t_us)"
 check "log: resp line with status 200" f_logged_resp ok-1 200
+check_eq "log: the resp line records the token issued (the last answer, to token ok)" \
+	"$(jq -r .newToken "$F_DIR/body")" \
+	"$(jq -Rr 'fromjson? | select(.ev == "resp" and .token == "ok") | .issued' "$FAKE_LOG")"
+check_eq "fake_issued_tokens: lists the issued tokens" "$(jq -r .newToken "$F_DIR/body")" \
+	"$(fake_issued_tokens | tail -n 1)"
 check_eq "log: no Cookie header logs empty" "" \
 	"$(curl -s -o /dev/null --data 'token=nocookie-1' "$FAKE_URL"; f_logged_req nocookie-1 cookie)"
 check "log: every line is JSON" jq -e . "$FAKE_LOG"
@@ -91,6 +125,8 @@ check "log: every line is JSON" jq -e . "$FAKE_LOG"
 # logout answers
 check_eq "logout: status 200" 200 "$(f_post logout-1)"
 check_eq "logout: body" '{"logout":1}' "$(cat "$F_DIR/body")"
+check_eq "logout: logged with no issued token" "200 null" \
+	"$(jq -Rr 'fromjson? | select(.ev == "resp" and .token == "logout-1") | "\(.status) \(.issued)"' "$FAKE_LOG")"
 check_eq "logoutnull: status 200" 200 "$(f_post logoutnull-1)"
 check_eq "logoutnull: logout is null" "null" "$(jq -c '.logout' "$F_DIR/body")"
 check "logoutnull: has a newToken" f_new_token_ok
@@ -181,6 +217,100 @@ check_eq "concurrency: all answered 200" 50 \
 	"$(jq -Rn '[inputs | fromjson? | select(.ev == "resp" and (.token | startswith("hold-c"))
 		and .status == 200)] | length' "$FAKE_LOG")"
 
+# chaos, partial, trickle, garbage, badutf8
+f_statuses=""
+for i in $(seq 1 24); do
+	f_statuses+=" $(f_post "chaos-$i")"
+done
+check_match "chaos: answers 200 or 500/502/503/504 ($f_statuses)" '^( (200|500|502|503|504))+$' "$f_statuses"
+check_match "chaos: both ok and 5xx in 24 requests" ' 200.* 50[0234]| 50[0234].* 200' "$f_statuses"
+check_eq "chaos: its 200 answers carry an issued ok token" \
+	"$(grep -o ' 200' <<<"$f_statuses" | wc -l | tr -d ' ')" \
+	"$(jq -Rn '[inputs | fromjson? | select(.ev == "resp" and (.token | startswith("chaos-"))
+		and .status == 200 and (.issued | test("^ok-[0-9a-f]{32}$")))] | length' "$FAKE_LOG")"
+f_post partial-1 >/dev/null
+check_eq "partial: the body stops short of its Content-Length (curl 18)" 18 "$?"
+check_eq "partial: what came of the body" '{"newToken":"ok-' "$(cat "$F_DIR/body")"
+check "partial: logged with status 200" f_logged_resp partial-1 200
+check_eq "trickle: 200" 200 "$(f_post trickle-1)"
+check "trickle: a whole ok token in the end" f_new_token_ok
+check "trickle: a byte per --trickle-ms (20 ms): 50 bytes take 1 s or more" \
+	awk -v t="$(cat "$F_DIR/time")" 'BEGIN { exit !(t >= 0.95) }'
+f_post trickle-2 --max-time 0.3 >/dev/null
+check_eq "trickle: a client with a shorter timeout gives up mid-body (curl 28)" 28 "$?"
+check_match "trickle: ... having got a few bytes" '^\{"newTo' "$(cat "$F_DIR/body")"
+check "trickle: the answer ends when its client leaves" wait_for f_in_flight_is 0
+check_eq "garbage: 200" 200 "$(f_post garbage-1)"
+check_eq "garbage: 512 bytes" 512 "$(wc -c <"$F_DIR/body" | tr -d ' ')"
+check "garbage: not JSON" bash -c '! jq -e . "$1" >/dev/null 2>&1' _ "$F_DIR/body"
+check_eq "badutf8: 200" 200 "$(f_post badutf8-1)"
+check_match "badutf8: a JSON object with a newToken" '^\{"newToken":"ok-' "$(head -c 16 "$F_DIR/body")"
+check "badutf8: the body is not valid UTF-8" bash -c '! iconv -f UTF-8 -t UTF-8 "$1" >/dev/null 2>&1' _ "$F_DIR/body"
+
+# raw answers: bighdr, manyhdr, manycookie, evilcookie (read over a bare socket)
+f_raw bighdr-1
+check_eq "bighdr: 200, closed after the answer" "HTTP/1.1 200 OK" "$(head -n 1 "$F_DIR/raw" | tr -d '\r')"
+check_eq "bighdr: one header line of 100 KiB" "102400" \
+	"$(grep -a '^X-Pad: ' "$F_DIR/raw" | tr -d '\r' | awk '{ print length($0) - 7 }')"
+f_hex=$(f_raw_token_hex)
+check_match "bighdr: an ok token in the body" '^[0-9a-f]{32}$' "$f_hex"
+check_eq "bighdr: the ok cookies, tied to it" "1 1" \
+	"$(f_raw_count "^Set-Cookie: AWSALB=$f_hex; Path=/"$'\r'"\$") $(f_raw_count "^Set-Cookie: AWSALBCORS=$f_hex; Path=/"$'\r'"\$")"
+check_eq "bighdr: logged as issued" "ok-$f_hex" \
+	"$(jq -Rr 'fromjson? | select(.ev == "resp" and .token == "bighdr-1") | "\(.issued)"' "$FAKE_LOG")"
+f_raw manyhdr-1
+check_eq "manyhdr: 5000 junk header lines" 5000 "$(f_raw_count '^X-Junk-[0-9]*: value-[0-9]*')"
+f_hex=$(f_raw_token_hex)
+check_eq "manyhdr: then the ok cookies, tied to the token" "1 1" \
+	"$(f_raw_count "^Set-Cookie: AWSALB=$f_hex;") $(f_raw_count "^Set-Cookie: AWSALBCORS=$f_hex;")"
+f_raw manycookie-1
+f_hex=$(f_raw_token_hex)
+check_eq "manycookie: 5002 Set-Cookie lines" 5002 "$(f_raw_count '^Set-Cookie: ')"
+check_eq "manycookie: the first two are the ok cookies, tied to the token" \
+	"Set-Cookie: AWSALB=$f_hex; Path=/|Set-Cookie: AWSALBCORS=$f_hex; Path=/" \
+	"$(grep -a '^Set-Cookie: ' "$F_DIR/raw" | head -n 2 | tr -d '\r' | paste -sd '|')"
+f_raw manycookielast-1
+f_hex=$(f_raw_token_hex)
+check_eq "manycookielast: 5002 Set-Cookie lines, the last two the ok cookies, tied to the token" \
+	"5002|Set-Cookie: AWSALB=$f_hex; Path=/|Set-Cookie: AWSALBCORS=$f_hex; Path=/" \
+	"$(f_raw_count '^Set-Cookie: ')|$(grep -a '^Set-Cookie: ' "$F_DIR/raw" | tail -n 2 | tr -d '\r' | paste -sd '|')"
+f_raw evilcookie-1
+f_hex=$(f_raw_token_hex)
+check_eq "evilcookie: 200 with an ok token" "HTTP/1.1 200 OK 32" \
+	"$(head -n 1 "$F_DIR/raw" | tr -d '\r') ${#f_hex}"
+check_eq "evilcookie: a bare CR inside a Set-Cookie line" 1 \
+	"$(f_raw_count $'^Set-Cookie: AWSALBCORS=cr\rX-Injected: 1; Path=/\r$')"
+check_eq "evilcookie: a bare LF that makes a header line of its own" 1 "$(f_raw_count '^X-Injected: 3')"
+check_eq "evilcookie: invalid UTF-8, control bytes and an empty name" "1 1 1" \
+	"$(f_raw_count $'^Set-Cookie: AWSALB=\xff\xfe') $(f_raw_count $'^Set-Cookie: AWSALB=ctl\x01\x7f;') $(f_raw_count '^Set-Cookie: =emptyname')"
+check_eq "evilcookie: an overlong value (10000 bytes)" 10000 \
+	"$(grep -a '^Set-Cookie: EVIL=xxx' "$F_DIR/raw" | sed 's/^Set-Cookie: EVIL=//; s/; Path=.*//' | tr -d '\r\n' | wc -c | tr -d ' ')"
+check_eq "evilcookie: the one good EVIL line, with ';' injection" 1 \
+	"$(f_raw_count '^Set-Cookie: EVIL="}],"name":"x; AWSALBCORS=injected; Path=/')"
+check_eq "evilcookie: the last two Set-Cookie lines are the ok cookies, tied to the token" \
+	"Set-Cookie: AWSALB=$f_hex; Path=/|Set-Cookie: AWSALBCORS=$f_hex; Path=/" \
+	"$(grep -a '^Set-Cookie: ' "$F_DIR/raw" | tail -n 2 | tr -d '\r' | paste -sd '|')"
+
+# stats: connections
+rm -f "$FAKE_CONTROL/release"
+curl -s -o /dev/null --max-time 20 --data "token=hold-conn" "$FAKE_URL" &
+f_conn_pid=$!
+wait_for f_in_flight_is 1
+check_eq "stats: connections counts the held client and the asker" 2 "$(f_stat connections)"
+fake_release
+wait "$f_conn_pid"
+check "stats: connections back to the asker alone (fake_quiet)" wait_for fake_quiet
+check_eq "stats: connections 1" 1 "$(f_stat connections)"
+
+# usage
+check_eq "usage: no option value is a usage error (exit 2)" 2 "$("$FAKEUP_BIN" --help >/dev/null 2>&1; echo $?)"
+f_usage=$("$FAKEUP_BIN" --help 2>&1)
+for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold trickle \
+	bad redirect nonjson empty badtoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
+	evilcookie; do
+	check_match "usage: names the $f_mode answer" " ${f_mode}[ ,]" "$f_usage"
+done
+
 # latency
 fake_start --latency-ms 200
 check_eq "latency: 200" 200 "$(f_post ok-lat)"
@@ -199,5 +329,7 @@ wait "$hang_pid"
 check_match "shutdown: the hanging client sees the connection close (curl 52/56)" '^5[26]$' "$?"
 check "shutdown: the fakeup process is gone" bash -c "! kill -0 $old_pid"
 
-unset -f f_post f_header f_new_token_ok f_stat f_in_flight_is f_logged_resp f_logged_req
-unset F_DIR tok1 hold_pid f_pids hang_pid stop_start old_pid i
+unset -f f_post f_header f_new_token_ok f_stat f_in_flight_is f_logged_resp f_logged_req f_raw \
+	f_raw_token_hex f_raw_count f_connections_is
+unset F_DIR tok1 hold_pid f_pids hang_pid stop_start old_pid i f_statuses f_hex f_conn_pid f_usage \
+	f_mode
