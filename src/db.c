@@ -574,7 +574,11 @@ static int build_sql(struct db *db)
 		 * One statement, one round trip, atomic. Each row appears under one
 		 * kind, so no row is touched by two CTEs. A refreshed row whose token
 		 * already is the new one was written by an earlier try whose reply
-		 * was lost: apply it again rather than call it superseded.
+		 * was lost: apply it again rather than call it superseded. A result
+		 * that upd, lo and fail did not write was superseded: sup clears its
+		 * claim, picking it by what those returned rather than by the token
+		 * in the statement's snapshot (a relogin that committed while the
+		 * statement waited for the row would not show there).
 		 */
 		bad |= asprintf(&db->sql_write,
 			   "WITH res AS MATERIALIZED (SELECT * FROM unnest($1::%s[], $2::int[], $3::text[],"
@@ -588,8 +592,9 @@ static int build_sql(struct db *db)
 			   " token_update_claimed_until = NULL FROM res x"
 			   " WHERE x.kind = 2 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord),"
 			   " sup AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
-			   " WHERE x.kind < 3 AND t.%s = x.id AND t.%s <> x.sent"
-			   " AND (x.kind <> 0 OR t.%s <> x.tok)"
+			   " WHERE x.kind < 3 AND t.%s = x.id"
+			   " AND x.ord NOT IN (SELECT ord FROM upd UNION ALL SELECT ord FROM lo"
+			   " UNION ALL SELECT ord FROM fail)"
 			   " AND t.token_update_claimed_until = (x.claim::timestamp AT TIME ZONE 'UTC')"
 			   " RETURNING t.%s),"
 			   " rel AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
@@ -598,7 +603,7 @@ static int build_sql(struct db *db)
 			   " RETURNING t.%s)"
 			   " SELECT ord FROM upd UNION ALL SELECT ord FROM lo UNION ALL SELECT ord FROM fail",
 			   db->id_type, db->table, set, db->c_id, db->c_token, db->c_token, logout,
-			   db->table, db->c_id, db->c_token, db->table, db->c_id, db->c_token, db->c_token,
+			   db->table, db->c_id, db->c_token, db->table, db->c_id,
 			   db->c_id, db->table, db->c_id, db->c_id) < 0;
 	}
 	free(logout);

@@ -54,6 +54,7 @@ struct transfer {
 	size_t nset;
 	char *retry_after;
 	void *owner;
+	const struct config *cfg; /* for upstream.capture_cookies */
 	struct transfer *prev, *next; /* in upstream.live */
 };
 
@@ -295,6 +296,23 @@ static char *header_value(const char *line, size_t n, const char *name)
 	return strndup(v, (size_t)(end - v));
 }
 
+/* Whether a Set-Cookie value names one of upstream.capture_cookies. */
+static int captured(const struct config *cfg, const char *set_cookie)
+{
+	const char *p = set_cookie;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	size_t n = strcspn(p, "=;");
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < cfg->upstream.ncapture; i++) {
+		const char *c = cfg->upstream.capture_cookies[i];
+		if (strlen(c) == n && memcmp(c, p, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Header sink: keeps Set-Cookie (bounded count and length) and Retry-After. */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -313,7 +331,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 		return n;
 	char *v = header_value(data, n, "Set-Cookie");
 	if (v != NULL) {
-		if (t->nset < MAX_SET_COOKIES) {
+		/*
+		 * Only the cookies the run captures are kept (at most MAX_SET_COOKIES
+		 * lines): an answer with thousands of others before AWSALB must not
+		 * push it out, nor grow memory.
+		 */
+		if (t->nset < MAX_SET_COOKIES && captured(t->cfg, v)) {
 			if (t->set_cookie == NULL)
 				t->set_cookie = calloc(MAX_SET_COOKIES, sizeof(char *));
 			if (t->set_cookie != NULL) {
@@ -355,6 +378,7 @@ static struct transfer *transfer_new(struct upstream *up)
 	struct transfer *t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return NULL;
+	t->cfg = cfg;
 	t->easy = curl_easy_init();
 	CURL *e = t->easy;
 	int bad = e == NULL;

@@ -173,7 +173,7 @@ check_eq "evilcookie: the next run refreshes the 16 rows, sending each its store
 		| select(.cookie == "AWSALB=\($x); PHPSESSID=keep; AWSALBCORS=\($x); EVIL=\"}],\"name\":\"x")]
 		| length' "$FAKE_LOG")"
 # Mixed with faults that leave keep-alive connections in libcurl's pool, a reset row is sent
-# again by libcurl itself on each dead reused connection (KNOWN BUG 2, f_90_known_bugs.sh):
+# again by libcurl itself on each dead reused connection (found 2, f_90_found_bugs.sh: libcurl resends on a dead reused connection):
 # up to 6 requests per try. Only f_90 holds the refresher to retry.attempts for this.
 q "UPDATE uspec SET hi = 6 * hi WHERE p = 'reset'"
 u_run "all of them at once" 32 chaos reset partial hang trickle garbage nonjson badutf8 huge \

@@ -13,7 +13,7 @@
 #   refreshed before its last relogin: the row holds the last relogin token and cookies, and
 #     the run's write is older than that relogin.
 # Every other row is refreshed from its own answer. No row is called twice, and no row keeps a
-# claim after the run (KNOWN BUG 1, see f_90_known_bugs.sh: now and then one does).
+# claim after the run (bug 1, fixed; regression test in f_90_found_bugs.sh).
 
 L_ROWS=300
 L_RUNS=${FAULTS_RELOGIN_RUNS:-3}
@@ -142,9 +142,9 @@ for ((l = 1; l <= L_RUNS; l++)); do
 		"deleted=0 overwritten=0 broken=0 relogged=${l_n%% *}" "${l_v%% superseded=*}" || l_show_bad
 	check_eq "relogin run $l: the summary counts as superseded exactly the rows left as the user wrote them ($l_v)" \
 		"$l_sup $((L_ROWS - l_sup))" "$(summary_field superseded) $(summary_field refreshed)"
-	# KNOWN BUG 1 (f_90_known_bugs.sh): a relogin that holds the row while the run writes
+	# Bug 1 (fixed; f_90_found_bugs.sh): a relogin that holds the row while the run writes
 	# leaves the run's claim on the superseded row; here it happens now and then, at random.
-	check_eq "KNOWN BUG 1 (src/db.c, see f_90) relogin run $l: no row keeps a claim after the run" \
+	check_eq "bug 1 (src/db.c, see f_90) relogin run $l: no row keeps a claim after the run" \
 		"claim_left=0" "${l_v##* }" || l_show_bad
 	l_relogins=$((l_relogins + ${l_n##* }))
 	l_superseded=$((l_superseded + ${BASH_REMATCH[2]:-0}))
