@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
-# f_90_known_bugs.sh - bugs in src/ that the fault suite found, each reproduced deterministically:
+# f_90_found_bugs.sh - bugs in src/ that the fault suite found, each reproduced deterministically:
 # regression tests for the fixes of bugs 1 and 3, and the documented bound of libcurl's own
 # resend (2), which no libcurl option turns off.
 
