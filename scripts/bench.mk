@@ -38,4 +38,4 @@ profile: all $(BUILD)/fakeup $(BENCH_TOOLS)
 	@n=$$(echo "$(PROFILE_CASE)" | cut -d/ -f1 | sed 's/k$$/000/; s/M$$/000000/'); \
 	  ir=$$(callgrind_annotate $(PROFILE_OUT)/callgrind.out | awk '/PROGRAM TOTALS/ {gsub(",", "", $$1); print $$1}'); \
 	  echo "profile: $(PROFILE_CASE): $$ir instructions, $$((ir / n)) per row (callgrind, whole process)"; \
-	  callgrind_annotate --inclusive=yes $(PROFILE_OUT)/callgrind.out | grep -E '^ *[0-9,]+ .*src/' | head -20
+	  callgrind_annotate --inclusive=yes $(PROFILE_OUT)/callgrind.out | grep -E '^ *[0-9,]+ .* src/.*\[' | head -16
