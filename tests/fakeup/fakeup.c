@@ -400,11 +400,29 @@ seen_clear(void)
 
 /* Queues an answer with a malloc'd body (taken: freed by MHD) and optional headers
  * given as name, value pairs ending with NULL. Returns the MHD result. */
+/*
+ * Queues resp (NULL: the response could not be made) with Content-Type ctype (NULL: none) and
+ * drops our reference to it.
+ */
+static enum MHD_Result
+send_response(struct MHD_Connection *conn, unsigned status, const char *ctype,
+    struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	if (ctype != NULL)
+		(void)MHD_add_response_header(resp, "Content-Type", ctype);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result
 answer(struct MHD_Connection *conn, unsigned status, const char *ctype, char *body, ...)
 {
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	const char *name;
 	va_list ap;
 
@@ -413,15 +431,11 @@ answer(struct MHD_Connection *conn, unsigned status, const char *ctype, char *bo
 		free(body);
 		return MHD_NO;
 	}
-	if (ctype != NULL)
-		(void)MHD_add_response_header(resp, "Content-Type", ctype);
 	va_start(ap, body);
 	while ((name = va_arg(ap, const char *)) != NULL)
 		(void)MHD_add_response_header(resp, name, va_arg(ap, const char *));
 	va_end(ap);
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return send_response(conn, status, ctype, resp);
 }
 
 /* Returns a new malloc'd string built like printf; exits on out of memory. */
@@ -516,7 +530,6 @@ answer_trickle(struct MHD_Connection *conn, char *issued)
 	char tok[33];
 	struct MHD_Response *resp;
 	struct trickle *t;
-	enum MHD_Result ret;
 	char *body;
 
 	issue(tok, issued);
@@ -528,14 +541,9 @@ answer_trickle(struct MHD_Connection *conn, char *issued)
 	memcpy(t->body, body, t->len + 1);
 	free(body);
 	resp = MHD_create_response_from_callback(t->len, 1, trickle_read, t, free);
-	if (resp == NULL) {
+	if (resp == NULL)
 		free(t);
-		return MHD_NO;
-	}
-	(void)MHD_add_response_header(resp, "Content-Type", "application/json");
-	ret = MHD_queue_response(conn, 200, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return send_response(conn, 200, "application/json", resp);
 }
 
 /*
@@ -700,7 +708,6 @@ answer_garbage(struct MHD_Connection *conn)
 {
 	unsigned char *b = malloc(GARBAGE_BYTES);
 	struct MHD_Response *resp;
-	enum MHD_Result ret;
 
 	if (b == NULL)
 		die("out of memory");
@@ -708,14 +715,9 @@ answer_garbage(struct MHD_Connection *conn)
 		for (size_t i = 0; i < GARBAGE_BYTES; i++)
 			b[i] = (unsigned char)rand_upto(255);
 	resp = MHD_create_response_from_buffer_with_free_callback(GARBAGE_BYTES, b, free);
-	if (resp == NULL) {
+	if (resp == NULL)
 		free(b);
-		return MHD_NO;
-	}
-	(void)MHD_add_response_header(resp, "Content-Type", "application/json");
-	ret = MHD_queue_response(conn, 200, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return send_response(conn, 200, "application/json", resp);
 }
 
 /* Sends a raw 200 whose Content-Length promises more than the body that comes before the

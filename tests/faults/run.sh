@@ -19,16 +19,6 @@ FAULTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/faults/faults_lib.sh
 . "$FAULTS_DIR/faults_lib.sh"
 
-# Succeeds when file name $1 matches one of the filters (or no filter was given).
-selected() {
-	local f
-	(($# == 1)) && return 0
-	for f in "${@:2}"; do
-		[[ "$1" == *"$f"* ]] && return 0
-	done
-	return 1
-}
-
 SUITE_START=$(now_ms)
 FAULTS_SEED=${FAULTS_SEED:-$((RANDOM * 32768 + RANDOM))}
 RANDOM=$FAULTS_SEED

@@ -266,6 +266,17 @@ pooler_stop() {
 	return 0
 }
 
+# Succeeds when file name $1 matches one of the filters $2... (or no filter was given): the
+# runners' FILTER arguments (tests/integration/run.sh, tests/faults/run.sh).
+selected() {
+	local f
+	(($# == 1)) && return 0
+	for f in "${@:2}"; do
+		[[ "$1" == *"$f"* ]] && return 0
+	done
+	return 1
+}
+
 # Runs SQL through psql (unaligned, tuples only, stops at the first error) and prints the result.
 q() {
 	PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -c "$*"

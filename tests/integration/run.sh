@@ -12,16 +12,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/lib.sh"
 
-# Succeeds when file name $1 matches one of the filters (or no filter was given).
-selected() {
-	local f
-	(($# == 1)) && return 0
-	for f in "${@:2}"; do
-		[[ "$1" == *"$f"* ]] && return 0
-	done
-	return 1
-}
-
 # shellcheck source=tests/integration/sweep_lib.sh
 . "$HERE/sweep_lib.sh"
 
