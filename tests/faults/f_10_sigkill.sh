@@ -5,14 +5,18 @@
 # After each kill: no row is half-written (token and cookies from one answer); every row holds
 # its old token or the token the fake issued for that very row; every token the fake issued
 # but the table does not hold ("issued, not written") belongs to a row that still carries the
-# killed run's lease and its old token, and there are at most concurrency + FLUSH_BATCH of
-# them. Then the leases are expired and a second run refreshes every row exactly once.
+# killed run's lease and its old token, and there are at most K_BOUND of them (see below).
+# Then the leases are expired and a second run refreshes every row exactly once.
 
 K_ROWS=300
 K_CONC=16
 K_KILLS=${FAULTS_KILLS:-20}
 K_FLUSH_BATCH=64 # FLUSH_BATCH in include/defaults.h: results are written within 100 ms or 64
-K_BOUND=$((K_CONC + K_FLUSH_BATCH))
+# What the run can hold at a kill: answers on the wire not yet taken (concurrency), results
+# waiting to be written (a flush starts at FLUSH_BATCH, and while one write is in flight every
+# slot may answer again), and the write in flight (as many). A run that stopped writing would
+# pass it within seconds; the invariant that matters is that each of them is still leased.
+K_BOUND=$((K_CONC + 2 * (K_FLUSH_BATCH + K_CONC)))
 K_CFG=$TEST_TMP/kill.yaml
 write_config "$K_CFG" "$(printf 'refresh:\n  concurrency: %d\n  batch_size: 32\n  lease: 10m\n' "$K_CONC")"
 fake_start --latency-ms 10 --jitter-ms 60
