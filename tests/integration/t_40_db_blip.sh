@@ -15,7 +15,9 @@ wait_for fake_requests_at_least slow 12
 _pg_ctl_start
 bg_wait "$pid" blip
 check_eq "db blip: exit 0, all 40 refreshed" "0 40" "$RUN_RC $(summary_field refreshed)"
-if [[ -z "$POOLER" || "${PGB_QUERY_WAIT_TIMEOUT:-2}" -lt 5 ]]; then
+# Direct, the statements fail while PostgreSQL is down; behind a pooler they may instead wait in
+# its queue (query_wait_timeout) and succeed once it is back: then there is no outage to notice.
+if [[ -z "$POOLER" ]]; then
 	check "db blip: the outage was noticed and waited out" grep -q "database back after" "$RUN_ERR"
 fi
 check_eq "db blip: every issued token is in the table, once" 40 \
