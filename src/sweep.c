@@ -726,8 +726,8 @@ static void sweep_loop(struct sweep *s)
 		}
 		if (s->db_down_since != 0 && !s->claiming && s->next_db_try - now < timeout)
 			timeout = s->next_db_try - now < 0 ? 0 : (long)(s->next_db_try - now);
-		struct waitfd fds[4];
-		size_t nfds = db_waitfds(s->db, fds, 4);
+		struct waitfd fds[UPSTREAM_MAX_EXTRA_FDS];
+		size_t nfds = db_waitfds(s->db, fds, UPSTREAM_MAX_EXTRA_FDS);
 		(void)upstream_wait(s->up, (int)timeout, fds, nfds);
 		struct upstream_done d;
 		while (upstream_next(s->up, &d)) {

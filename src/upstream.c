@@ -16,10 +16,6 @@
 #include "log.h"
 #include "upstream.h"
 
-/* Most extra sockets upstream_wait watches (the database uses two). */
-#define UPSTREAM_MAX_EXTRA_FDS 8
-/* Socket events taken from epoll per wait (more wait for the next turn). */
-#define UPSTREAM_EPOLL_EVENTS 256
 
 /*
  * The event loop is libcurl's socket interface (curl_multi_socket_action):
