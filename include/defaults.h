@@ -27,6 +27,9 @@
 #define UPSTREAM_RECV_BUFFER 1024
 /* Most extra sockets the event loop watches besides libcurl's (the database uses two). */
 #define UPSTREAM_MAX_EXTRA_FDS 8
+/* Longest "host:port:addr,addr..." entry the upstream's name is pinned with (the addresses
+ * that fit are used). */
+#define UPSTREAM_RESOLVE_MAX 1024
 /* Socket events taken from epoll per turn of the loop (more wait for the next turn). */
 #define UPSTREAM_EPOLL_EVENTS 256
 /* Hard ceiling on upstream.max_response_bytes: a body is held in memory per request. */

@@ -7,8 +7,11 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <netdb.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -32,6 +35,7 @@ struct upstream {
 	long long timer_at; /* monotonic ms of libcurl's next timeout; -1 = none */
 	int in_flight;
 	struct curl_blob ca; /* system bundle + upstream.ca_file, when ca_file is set */
+	struct curl_slist *resolve; /* "host:port:addr,..." resolved once for the run, or NULL */
 	char *ca_data;
 	struct transfer *live; /* every transfer on the wire, for teardown */
 	struct transfer *spare; /* finished transfers kept for reuse, easy handle configured */
@@ -204,6 +208,59 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/*
+ * Resolves the upstream's host name once, for the whole run, and pins the
+ * answer (CURLOPT_RESOLVE): hundreds of transfers starting at once would
+ * otherwise each look it up while libcurl's cache is empty, and again every
+ * minute. An IP address needs no lookup; a failed lookup is logged and left
+ * to libcurl (each request then resolves, and fails as transient).
+ */
+static void resolve_once(struct upstream *up)
+{
+	char *host = NULL, *port = NULL, entry[UPSTREAM_RESOLVE_MAX];
+	unsigned char bin[sizeof(struct in6_addr)];
+	struct addrinfo hints, *res = NULL;
+	CURLU *u = curl_url();
+	if (u == NULL || curl_url_set(u, CURLUPART_URL, up->cfg->upstream.url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK)
+		goto out;
+	if (host[0] == '[' || inet_pton(AF_INET, host, bin) == 1)
+		goto out; /* an address already */
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM; /* one entry per address */
+	int rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		log_warn("upstream", "cannot resolve the upstream's host now (%s); libcurl will try per request",
+		    gai_strerror(rc));
+		goto out;
+	}
+	int n = snprintf(entry, sizeof(entry), "%s:%s:", host, port), count = 0;
+	for (struct addrinfo *a = res; a != NULL && n > 0 && (size_t)n < sizeof(entry); a = a->ai_next) {
+		char addr[INET6_ADDRSTRLEN];
+		const void *src = a->ai_family == AF_INET6
+		    ? (const void *)&((struct sockaddr_in6 *)a->ai_addr)->sin6_addr
+		    : (const void *)&((struct sockaddr_in *)a->ai_addr)->sin_addr;
+		if (inet_ntop(a->ai_family, src, addr, sizeof(addr)) == NULL)
+			continue;
+		int k = snprintf(entry + n, sizeof(entry) - (size_t)n, a->ai_family == AF_INET6 ? "%s[%s]" : "%s%s",
+		    count ? "," : "", addr);
+		if (k < 0 || (size_t)k >= sizeof(entry) - (size_t)n)
+			break; /* the addresses that fit are enough */
+		n += k;
+		count++;
+	}
+	if (count > 0 && (up->resolve = curl_slist_append(NULL, entry)) != NULL)
+		log_debug("upstream", "resolved %s once for the run: %d address(es)", host, count);
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+}
+
 struct upstream *upstream_new(const struct config *cfg)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
@@ -217,6 +274,7 @@ struct upstream *upstream_new(const struct config *cfg)
 		upstream_free(up);
 		return NULL;
 	}
+	resolve_once(up);
 	(void)curl_multi_setopt(up->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	(void)curl_multi_setopt(up->multi, CURLMOPT_SOCKETDATA, up);
 	(void)curl_multi_setopt(up->multi, CURLMOPT_TIMERFUNCTION, on_timer);
@@ -247,6 +305,7 @@ void upstream_free(struct upstream *up)
 	}
 	if (up->epfd >= 0)
 		(void)close(up->epfd);
+	curl_slist_free_all(up->resolve);
 	free(up->ca_data);
 	free(up);
 }
@@ -400,6 +459,8 @@ static struct transfer *transfer_new(struct upstream *up)
 	 */
 	if (strncasecmp(cfg->upstream.url, "https://", 8) == 0)
 		bad |= curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L) != CURLE_OK;
+	if (up->resolve != NULL)
+		bad |= curl_easy_setopt(e, CURLOPT_RESOLVE, up->resolve) != CURLE_OK;
 	/* Answers are small: a 1 KiB receive buffer instead of 16 KiB saves 15 KiB per slot. */
 	bad |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, (long)UPSTREAM_RECV_BUFFER) != CURLE_OK;
 	/* Verification is never turned off; these are libcurl's defaults, stated. */
