@@ -63,9 +63,13 @@ for d_case in 20:256 70:256 120:256 60:25; do
 	d_restarts=$((d_restarts + 1))
 	d_lost=$((d_lost + $(q "SELECT count(*) FROM dlog d WHERE d.ev = 'resp' AND d.issued IS NOT NULL
 	                        AND NOT EXISTS (SELECT 1 FROM auth_sessions s WHERE s.aimharder_token = d.issued)")))
+	# Claims and writes have a connection each; each finds the restart when it next sends, so
+	# the log may say "database back after" once per connection (1 or 2), never 0.
+	d_back=$(grep -c 'database back after' "$RUN_ERR")
+	((d_back >= 1 && d_back <= 2)) && d_back=waited
 	check_eq "db restart (stop after $d_stop_at requests, batch_size $d_batch): exit 0, all $D_ROWS refreshed, outage waited out, every issued token written" \
-		"0 $D_ROWS 1 $D_CLEAN" \
-		"$RUN_RC $(summary_field refreshed) $(grep -c 'database back after' "$RUN_ERR") $(d_state)"
+		"0 $D_ROWS waited $D_CLEAN" \
+		"$RUN_RC $(summary_field refreshed) $d_back $(d_state)"
 done
 figure "PostgreSQL fast shutdown + restart mid-run ($D_ROWS rows)" "$d_restarts" "$d_lost" \
 	"issued tokens not written: $d_lost"
