@@ -113,10 +113,6 @@ int db_write_send(struct db *db, struct result *const *res, size_t n)
  */
 int db_write_poll(struct db *db) __attribute__((warn_unused_result));
 
-/* Whether a claim, or a write, is in flight (sent, not yet polled to its end). */
-int db_claim_busy(const struct db *db);
-int db_write_busy(const struct db *db);
-
 /* Monotonic ms at which the oldest statement in flight was sent, 0 when none is. */
 long long db_stalled_since(const struct db *db);
 

@@ -1006,16 +1006,6 @@ size_t db_waitfds(const struct db *db, struct waitfd *fds, size_t max)
 	return chan_waitfd(&db->writer, fds, i, max);
 }
 
-int db_claim_busy(const struct db *db)
-{
-	return chan_busy(&db->claimer) && db->claimer.state != CH_RESET;
-}
-
-int db_write_busy(const struct db *db)
-{
-	return chan_busy(&db->writer) && db->writer.state != CH_RESET;
-}
-
 long long db_stalled_since(const struct db *db)
 {
 	long long t = 0;

@@ -250,18 +250,24 @@ _pgb_run() {
 	return 1
 }
 
+# Sends SIGTERM to process $1, waits up to ~5 s for it to go, then sends SIGKILL.
+_stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$1" 2>/dev/null
+}
+
 # Stops pgbouncer (SIGTERM, then SIGKILL after ~5 s). Returns 0 when none runs.
 pooler_stop() {
-	local pid i
+	local pid
 	[[ -n "$PGB_DIR" && -s "$PGB_DIR/pgbouncer.pid" ]] || return 0
 	pid=$(<"$PGB_DIR/pgbouncer.pid")
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
+	_stop_pid "$pid"
 	rm -f "$PGB_DIR/pgbouncer.pid"
 	return 0
 }
@@ -350,14 +356,8 @@ fake_start() {
 
 # Stops the fake (SIGTERM, then SIGKILL after ~5 s) and reaps it. Returns 0 when none runs.
 fake_stop() {
-	local i
 	[[ -n "$FAKE_PID" ]] || return 0
-	kill -TERM "$FAKE_PID" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$FAKE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$FAKE_PID" 2>/dev/null
+	_stop_pid "$FAKE_PID"
 	wait "$FAKE_PID" 2>/dev/null
 	FAKE_PID=""
 	return 0
