@@ -8,6 +8,16 @@
 enum profile { PROFILE_AIMHARDER, PROFILE_OAUTH2 };
 enum on_logout { ON_LOGOUT_DELETE, ON_LOGOUT_KEEP };
 enum client_auth { CLIENT_AUTH_BASIC, CLIENT_AUTH_FORM };
+enum row_security { ROW_SECURITY_REFUSE, ROW_SECURITY_ALLOW };
+
+/* Room for the file positions of config.c's keys and database.columns roles. */
+#define CONFIG_KEYS_MAX 64
+#define CONFIG_ROLES_MAX 8
+
+/* Where the file sets a key: line and column from 1; 0 when the file does not set it. */
+struct config_pos {
+	unsigned line, col;
+};
 
 struct kv {
 	char *name;
@@ -31,6 +41,8 @@ struct config {
 			char *access_token, *expires_at; /* "" = absent */
 		} columns;
 		long outage_timeout_ms; /* give up on a database outage after this long */
+		char *where; /* the operator's SQL boolean expression; "" = every row */
+		enum row_security row_security; /* when row level security applies to the role */
 	} database;
 	struct {
 		enum profile profile;
@@ -58,6 +70,7 @@ struct config {
 		enum on_logout on_logout;
 		long ahead_ms;
 		double max_rate; /* requests/s, 0 = no cap */
+		char *keep_when; /* SQL boolean expression: such rows are never deleted; "" = none */
 	} refresh;
 	struct {
 		int attempts;
@@ -67,6 +80,8 @@ struct config {
 	} retry;
 	struct {
 		int window; /* 0 = off */
+		int logout_min; /* mass-logout guard: at least this many logouts; 0 = off */
+		double logout_share; /* ... that are more than this share of the answers */
 	} breaker;
 	struct {
 		enum log_format format;
@@ -84,6 +99,9 @@ struct config {
 	 * (config_secret_is_literal). Read through config_literal_secrets.
 	 */
 	unsigned long long literal_secrets;
+	/* Set by the loader: where the file set each key (read through config_locate). */
+	struct config_pos pos[CONFIG_KEYS_MAX];
+	struct config_pos role_pos[CONFIG_ROLES_MAX];
 };
 
 /* Returns a config holding every default (database.url ""), or NULL on OOM. Free with config_free. */
@@ -143,6 +161,14 @@ size_t config_literal_secrets(const struct config *cfg, char *names, size_t name
  * Not an error: the run goes on.
  */
 int config_warn_readable_secrets(const struct config *cfg);
+
+/*
+ * Where key (dotted, e.g. "database.where" or "database.columns.email") is
+ * set: writes "file:line:col" to buf when the file sets it, else "file".
+ * Returns 1 when the file sets the key, 0 when it keeps its default (or the
+ * key is unknown).
+ */
+int config_locate(const struct config *cfg, const char *key, char *buf, size_t size);
 
 void errlist_add(struct errlist *errs, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -19,10 +19,31 @@ struct row {
 };
 void row_free(struct row *row);
 
+/* How a logout result is written (see the mass-logout guard in sweep.c). */
+enum logout_write {
+	LOGOUT_DELETE, /* delete, unless on_logout, keep_when or a hold of the application keeps it */
+	LOGOUT_HOLD, /* not decided yet: keep it where keep_when says so, else write nothing */
+	LOGOUT_MASS /* the guard tripped: keep it, marked 'logout (not deleted: mass logout)' */
+};
+
+/* What a write did to a result's row, beyond its outcome. */
+enum write_note {
+	WRITE_NOTE_NONE,
+	WRITE_NOTE_DELETED, /* logout: the row was deleted */
+	WRITE_NOTE_KEPT, /* logout: kept and marked (on_logout: keep) */
+	WRITE_NOTE_KEPT_RULE, /* logout: kept and marked, as refresh.keep_when matched */
+	WRITE_NOTE_KEPT_HELD, /* logout: kept and marked, as the application holds the row */
+	WRITE_NOTE_HELD_BACK, /* logout (LOGOUT_HOLD): nothing written yet, the claim kept */
+	WRITE_NOTE_MASS, /* logout: kept and marked as part of a mass logout */
+	WRITE_NOTE_NOT_MATCHING /* superseded: database.where no longer holds; left as it is */
+};
+
 /* A result waiting to be written. The row stays owned by the caller. */
 struct result {
 	struct row *row; /* borrowed */
 	enum outcome outcome; /* REFRESHED, LOGGED_OUT, FAILED or RELEASED on entry */
+	enum logout_write logout; /* LOGGED_OUT: how */
+	enum write_note note; /* set by db_write_poll */
 	char *new_token; /* REFRESHED: heap-owned by the result */
 	char *cookies; /* REFRESHED: merged cookies JSON, heap-owned, NULL when not stored */
 	char *access_token; /* REFRESHED (oauth2): heap-owned, NULL when not stored */
@@ -40,20 +61,33 @@ struct db_filter {
 
 struct db;
 
+/* Why db_open failed. */
+enum db_open_status {
+	DB_OPEN_OK,
+	DB_OPEN_DATABASE, /* unreachable, schema missing, privileges or row security: exit 3 */
+	DB_OPEN_CONFIG /* a name or expression of the config the database rejects: exit 2 */
+};
+
 /*
- * Connects (libpq URI or conninfo from cfg->database.url), checks that the
- * table and every column the run needs exist, and fixes the run's cutoff
- * (now() - stale_after) so that rows written during the run are not due
- * again. Returns a handle (free with db_close) or NULL with a one-line
- * message in err that never holds the password. The config is borrowed and
- * must outlive the handle.
+ * Connects (libpq URI or conninfo from cfg->database.url) and checks, before
+ * anything is claimed, everything that would otherwise make the run fail
+ * late or skip rows silently: the table and every column the run needs
+ * (a name the config sets that the database lacks is a config error naming
+ * the key, its file:line and the nearest existing name), the role's
+ * privileges, row level security (refused unless database.row_security:
+ * allow), database.where and refresh.keep_when (planned by the database;
+ * then run once, in the count of due rows), and the run's own statements.
+ * Fixes the run's cutoff (now() - stale_after) so that rows written during
+ * the run are not due again. Returns a handle (free with db_close), or NULL
+ * with *st saying why and a message in err that never holds the password.
+ * The config is borrowed and must outlive the handle.
  */
 struct db *db_open(const struct config *cfg, const struct db_filter *filter,
-    char *err, size_t errlen);
+    enum db_open_status *st, char *err, size_t errlen);
 void db_close(struct db *db);
 
-/* Counts the rows due now (no claim). Returns the count or -1 (message logged). */
-long db_count_due(struct db *db);
+/* The rows due when the handle was opened; *keep (may be NULL): how many keep_when covers. */
+long db_count_due(const struct db *db, long *keep);
 
 /*
  * Dry run: writes "email<TAB>redacted token" for each due row (at most
@@ -116,7 +150,7 @@ int db_write_poll(struct db *db) __attribute__((warn_unused_result));
 /* Monotonic ms at which the oldest statement in flight was sent, 0 when none is. */
 long long db_stalled_since(const struct db *db);
 
-/* Blocking forms of the above (a claim, or a write, from start to end); 0 or -1. */
+/* Blocking forms of the above (a claim, or a write, from start to end); 0 or -1 (the bench). */
 int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
     struct row ***rows, size_t *n) __attribute__((warn_unused_result));
 int db_write(struct db *db, struct result *const *res, size_t n)

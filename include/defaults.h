@@ -62,6 +62,12 @@
 
 /* breaker */
 #define DEFAULT_BREAKER_WINDOW 50
+/* Mass-logout guard: a run whose logout answers number at least DEFAULT_LOGOUT_MIN and are
+ * more than DEFAULT_LOGOUT_SHARE of its answers deletes none of them. */
+#define DEFAULT_LOGOUT_MIN 10
+#define DEFAULT_LOGOUT_SHARE 0.5
+/* Highest breaker.logout_min. */
+#define MAX_LOGOUT_MIN 1000000000
 
 /* Longest duration accepted anywhere (30 days), so ms values never overflow. */
 #define MAX_DURATION_MS (30L * 24 * 60 * 60 * 1000)

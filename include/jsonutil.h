@@ -18,8 +18,8 @@ int jsonutil_parse_exact(const char *s, size_t len, struct json_object **out, co
     __attribute__((warn_unused_result));
 
 /*
- * Checks a token value: a non-empty JSON string of printable ASCII without
- * spaces (0x21..0x7E), at most MAX_TOKEN_BYTES. Returns NULL when good, else
+ * Checks a token value: a non-empty JSON string of printable ASCII, the
+ * space included (0x20..0x7E, as SPEC says), at most MAX_TOKEN_BYTES. Returns NULL when good, else
  * a reason naming field (in buf, at least 64 bytes). Never quotes the value.
  */
 const char *jsonutil_token_problem(struct json_object *v, const char *field, char *buf, size_t size);

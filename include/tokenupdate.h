@@ -33,6 +33,17 @@ struct http_answer {
 };
 
 /*
+ * The fingerprint a row's request carries: the row's own, else
+ * cfg->upstream.fingerprint; NULL when both are NULL or empty (the row then
+ * fails without a request: SPEC never sends an empty fingerprint). Borrowed.
+ */
+const char *tokenupdate_fingerprint(const struct config *cfg, const char *row_fingerprint);
+
+/* Why a row without a fingerprint fails (stored in last_token_update_error). */
+#define TOKENUPDATE_NO_FINGERPRINT \
+	"no fingerprint: the row's fingerprint is empty and upstream.fingerprint is not set; not sent"
+
+/*
  * Builds the x-www-form-urlencoded body for one row: token, fingerprint (the
  * row's, or cfg->upstream.fingerprint when the row's is NULL/""; omitted
  * when both are empty), then every upstream.form pair. Caller frees; NULL on OOM.

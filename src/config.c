@@ -15,6 +15,7 @@
 #include "config.h"
 #include "defaults.h"
 #include "parse.h"
+#include "sqlexpr.h"
 
 /* Room for a message part built from escaped keys and values. */
 #define MSG_MAX 512
@@ -28,6 +29,7 @@ enum key_type {
 	KT_STRING,   /* char *, no control characters */
 	KT_URL,      /* char *, "" or an http(s):// URL */
 	KT_TABLE,    /* char *, [schema.]table */
+	KT_SQL,      /* char *, "" or one SQL expression (sqlexpr_problem); may span lines */
 	KT_DURATION, /* long ms in [min, max] */
 	KT_INT,      /* int in [min, max] */
 	KT_LONG,     /* long in [min, max] */
@@ -42,7 +44,9 @@ enum key_type {
 #define KF_NONEMPTY 0x2 /* "" is an error */
 #define KF_CONNINFO 0x4 /* a libpq connection string: only its password is a secret */
 
-enum enum_field { EF_NONE, EF_PROFILE, EF_CLIENT_AUTH, EF_ON_LOGOUT, EF_LOG_FORMAT, EF_LOG_LEVEL };
+enum enum_field {
+	EF_NONE, EF_PROFILE, EF_CLIENT_AUTH, EF_ON_LOGOUT, EF_LOG_FORMAT, EF_LOG_LEVEL, EF_ROW_SECURITY
+};
 
 struct enum_name {
 	const char *name;
@@ -55,6 +59,8 @@ static const struct enum_name client_auth_names[] = {
 	{ "basic", CLIENT_AUTH_BASIC }, { "form", CLIENT_AUTH_FORM }, { NULL, 0 } };
 static const struct enum_name on_logout_names[] = {
 	{ "delete", ON_LOGOUT_DELETE }, { "keep", ON_LOGOUT_KEEP }, { NULL, 0 } };
+static const struct enum_name row_security_names[] = {
+	{ "refuse", ROW_SECURITY_REFUSE }, { "allow", ROW_SECURITY_ALLOW }, { NULL, 0 } };
 static const struct enum_name log_format_names[] = {
 	{ "text", LOG_FORMAT_TEXT }, { "json", LOG_FORMAT_JSON }, { NULL, 0 } };
 static const struct enum_name log_level_names[] = {
@@ -88,6 +94,9 @@ static const struct key_spec keys[] = {
 	{ .section = "database", .name = "columns", .type = KT_COLUMNS },
 	{ .section = "database", .name = "outage_timeout", .type = KT_DURATION,
 	  .off = OFF(database.outage_timeout_ms), .min = 1, .max = MAX_DURATION_MS },
+	{ .section = "database", .name = "where", .type = KT_SQL, .off = OFF(database.where) },
+	{ .section = "database", .name = "row_security", .type = KT_ENUM, .ef = EF_ROW_SECURITY,
+	  .names = row_security_names },
 	{ .section = "upstream", .name = "profile", .type = KT_ENUM, .ef = EF_PROFILE,
 	  .names = profile_names },
 	{ .section = "upstream", .name = "url", .type = KT_URL, .off = OFF(upstream.url),
@@ -127,6 +136,7 @@ static const struct key_spec keys[] = {
 	  .min = 0, .max = MAX_DURATION_MS },
 	{ .section = "refresh", .name = "max_rate", .type = KT_NUMBER, .off = OFF(refresh.max_rate),
 	  .dmin = 0.0, .dmax = MAX_RATE },
+	{ .section = "refresh", .name = "keep_when", .type = KT_SQL, .off = OFF(refresh.keep_when) },
 	{ .section = "retry", .name = "attempts", .type = KT_INT, .off = OFF(retry.attempts),
 	  .min = 1, .max = MAX_RETRY_ATTEMPTS },
 	{ .section = "retry", .name = "base_delay", .type = KT_DURATION,
@@ -137,6 +147,10 @@ static const struct key_spec keys[] = {
 	  .dmin = 0.0, .dmax = MAX_RETRY_BUDGET },
 	{ .section = "breaker", .name = "window", .type = KT_INT, .off = OFF(breaker.window),
 	  .min = 0, .max = MAX_BREAKER_WINDOW },
+	{ .section = "breaker", .name = "logout_min", .type = KT_INT, .off = OFF(breaker.logout_min),
+	  .min = 0, .max = MAX_LOGOUT_MIN },
+	{ .section = "breaker", .name = "logout_share", .type = KT_NUMBER,
+	  .off = OFF(breaker.logout_share), .dmin = 0.0, .dmax = 1.0 },
 	{ .section = "log", .name = "format", .type = KT_ENUM, .ef = EF_LOG_FORMAT,
 	  .names = log_format_names },
 	{ .section = "log", .name = "level", .type = KT_ENUM, .ef = EF_LOG_LEVEL,
@@ -148,6 +162,7 @@ static const struct key_spec keys[] = {
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= 64, "struct config's literal_secrets has one bit per key");
+_Static_assert(NKEYS <= CONFIG_KEYS_MAX, "struct config's pos has one entry per key");
 
 /* database.columns roles; id and token cannot be absent. */
 static const struct role {
@@ -164,6 +179,7 @@ static const struct role {
 	{ "expires_at", OFF(database.columns.expires_at), 0 },
 };
 #define NROLES (sizeof roles / sizeof roles[0])
+_Static_assert(NROLES <= CONFIG_ROLES_MAX, "struct config's role_pos has one entry per role");
 
 /* Form fields the refresher sets itself, per profile. */
 static const char *const reserved_aimharder[] = { "token", "fingerprint", NULL };
@@ -193,6 +209,30 @@ typedef int (*entry_fn)(struct loader *ld, const void *ctx, const char *path, co
     const yaml_mark_t *kmark, yaml_event_t *val);
 
 /* ---- error list ---- */
+
+int config_locate(const struct config *cfg, const char *key, char *buf, size_t size)
+{
+	static const char cols[] = "database.columns.";
+	const struct config_pos *p = NULL;
+	if (strncmp(key, cols, sizeof cols - 1) == 0) {
+		for (size_t r = 0; r < NROLES; r++)
+			if (strcmp(key + sizeof cols - 1, roles[r].name) == 0)
+				p = &cfg->role_pos[r];
+	} else {
+		const char *dot = strchr(key, '.');
+		for (size_t i = 0; dot != NULL && i < NKEYS; i++)
+			if (strlen(keys[i].section) == (size_t)(dot - key) &&
+			    strncmp(keys[i].section, key, (size_t)(dot - key)) == 0 &&
+			    strcmp(keys[i].name, dot + 1) == 0)
+				p = &cfg->pos[i];
+	}
+	if (p != NULL && p->line > 0) {
+		(void)snprintf(buf, size, "%s:%u:%u", cfg->path, p->line, p->col);
+		return 1;
+	}
+	(void)snprintf(buf, size, "%s", cfg->path);
+	return 0;
+}
 
 void errlist_add(struct errlist *errs, const char *fmt, ...)
 {
@@ -327,6 +367,17 @@ static int has_control(const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c < 0x20 || c == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+/* Like has_control, but tabs and line breaks are fine (SQL written over several lines). */
+static int has_control_sql(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
 			return 1;
 	}
 	return 0;
@@ -483,6 +534,8 @@ struct config *config_new(void)
 	bad |= set_str(&cfg->database.columns.access_token, "");
 	bad |= set_str(&cfg->database.columns.expires_at, "");
 	cfg->database.outage_timeout_ms = DEFAULT_DB_OUTAGE_MS;
+	bad |= set_str(&cfg->database.where, "");
+	cfg->database.row_security = ROW_SECURITY_REFUSE;
 	cfg->upstream.profile = PROFILE_AIMHARDER;
 	bad |= set_str(&cfg->upstream.url, DEFAULT_UPSTREAM_URL);
 	bad |= set_str(&cfg->upstream.fingerprint, "");
@@ -505,11 +558,14 @@ struct config *config_new(void)
 	cfg->refresh.on_logout = ON_LOGOUT_DELETE;
 	cfg->refresh.ahead_ms = DEFAULT_AHEAD_MS;
 	cfg->refresh.max_rate = DEFAULT_MAX_RATE;
+	bad |= set_str(&cfg->refresh.keep_when, "");
 	cfg->retry.attempts = DEFAULT_RETRY_ATTEMPTS;
 	cfg->retry.base_delay_ms = DEFAULT_BASE_DELAY_MS;
 	cfg->retry.max_delay_ms = DEFAULT_MAX_DELAY_MS;
 	cfg->retry.budget = DEFAULT_RETRY_BUDGET;
 	cfg->breaker.window = DEFAULT_BREAKER_WINDOW;
+	cfg->breaker.logout_min = DEFAULT_LOGOUT_MIN;
+	cfg->breaker.logout_share = DEFAULT_LOGOUT_SHARE;
 	cfg->log.format = LOG_FORMAT_TEXT;
 	cfg->log.level = LOG_LEVEL_INFO;
 	bad |= set_str(&cfg->metrics.textfile, "");
@@ -526,7 +582,8 @@ void config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].type == KT_STRING || keys[i].type == KT_URL || keys[i].type == KT_TABLE)
+		if (keys[i].type == KT_STRING || keys[i].type == KT_URL || keys[i].type == KT_TABLE ||
+		    keys[i].type == KT_SQL)
 			free(*str_field(cfg, keys[i].off));
 	}
 	for (size_t i = 0; i < NROLES; i++)
@@ -1127,6 +1184,9 @@ static void set_enum(struct config *cfg, enum enum_field ef, int v)
 	case EF_LOG_LEVEL:
 		cfg->log.level = (enum log_level)v;
 		break;
+	case EF_ROW_SECURITY:
+		cfg->database.row_security = (enum row_security)v;
+		break;
 	case EF_NONE:
 		break;
 	}
@@ -1170,6 +1230,20 @@ static void set_scalar(struct loader *ld, const struct key_spec *ks, const char 
 	double d;
 
 	switch (ks->type) {
+	case KT_SQL: {
+		const char *problem = *v != '\0' ? sqlexpr_problem(v) : NULL;
+		if (has_control_sql(v)) {
+			load_error(ld, mark, path, "must not contain control characters (but tabs and line breaks)");
+			return;
+		}
+		if (problem != NULL) {
+			load_error(ld, mark, path, "%s", problem);
+			return;
+		}
+		if (set_str(str_field(cfg, ks->off), v) != 0)
+			oom(ld);
+		return;
+	}
 	case KT_STRING:
 	case KT_URL:
 	case KT_TABLE:
@@ -1271,6 +1345,8 @@ static int column_entry(struct loader *ld, const void *ctx, const char *path, co
 	(void)snprintf(full, sizeof full, "%s.%s", path, key);
 	ld->role_given[r] = 1;
 	ld->role_marks[r] = *kmark;
+	ld->cfg->role_pos[r].line = (unsigned)kmark->line + 1;
+	ld->cfg->role_pos[r].col = (unsigned)kmark->column + 1;
 	if (val->type != YAML_SCALAR_EVENT)
 		return wrong_type(ld, val, full, "a column name");
 	v = scalar_value(ld, val, full);
@@ -1402,6 +1478,8 @@ static int section_entry(struct loader *ld, const void *ctx, const char *path, c
 	ks = &keys[idx];
 	ld->given[idx] = 1;
 	ld->marks[idx] = *kmark;
+	ld->cfg->pos[idx].line = (unsigned)kmark->line + 1;
+	ld->cfg->pos[idx].col = (unsigned)kmark->column + 1;
 	(void)snprintf(full, sizeof full, "%s.%s", path, key);
 	switch (ks->type) {
 	case KT_COLUMNS:
@@ -1550,6 +1628,12 @@ static void finish(struct loader *ld)
 				    "reserved: the refresher sets this field itself");
 			}
 		}
+	}
+	if (cfg->upstream.profile == PROFILE_AIMHARDER && cfg->database.columns.fingerprint[0] == '\0' &&
+	    cfg->upstream.fingerprint[0] == '\0') {
+		size_t fp = key_index("upstream", "fingerprint");
+		load_error(ld, ld->given[fp] ? &ld->marks[fp] : NULL, "upstream.fingerprint",
+		    "must be set when database.columns.fingerprint is \"\" (every request needs one)");
 	}
 	if (cfg->retry.base_delay_ms > cfg->retry.max_delay_ms)
 		load_error(ld, mark_of(ld, base, max), "retry.base_delay",

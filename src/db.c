@@ -1,6 +1,7 @@
 /* db.c - claims as leases and set-based, token-guarded write-back on libpq (unnamed statements only). */
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,8 @@
 #include "defaults.h"
 #include "log.h"
 
-/* Result kinds in the write statement's unnest(); match the CASEs in the SQL. */
-#define KIND_REFRESHED 0
-#define KIND_LOGOUT 1
-#define KIND_FAILED 2
-#define KIND_RELEASE 3
+/* Room for "file:line:col" of a config key in messages. */
+#define PATH_MAX_LEN 512
 
 /*
  * A channel is one connection with at most one statement in flight, driven
@@ -52,13 +50,18 @@ struct db {
 	struct result *const *wres; /* the results of the write in flight (borrowed) */
 	size_t nwres;
 	char *table; /* quoted, possibly schema-qualified */
+	char *alias; /* quoted bare table name: the table's alias where an operator's expression runs */
+	char *qualified; /* schema.table as the database names it, for messages */
+	char *role; /* the connecting role (current_user), for messages */
+	char *where_direct; /* " AND (database.where)" where only the table is in scope, or "" */
 	char *c_id, *c_email, *c_token; /* quoted */
 	char *c_cookies, *c_fp, *c_access, *c_expires; /* quoted; NULL when the role is absent */
 	char *id_type; /* SQL type of the id column, e.g. "uuid" */
 	char *cookies_type; /* SQL type of the cookies column, e.g. "jsonb" */
 	int has_updated_at;
 	char *cutoff; /* the run's due cutoff, UTC ISO text; NULL = every row due */
-	char *sql_claim, *sql_due_from, *sql_write; /* built once */
+	char *sql_claim, *sql_due_from, *sql_count, *sql_write; /* built once */
+	long due, due_keep; /* rows due at open, and how many of them keep_when covers */
 };
 
 static long long mono_ms(void)
@@ -158,40 +161,6 @@ static char *quote_qualified(const char *name)
 static char *quote_role(const char *name)
 {
 	return name != NULL && name[0] != '\0' ? quote_ident(name, strlen(name)) : NULL;
-}
-
-/* Executes sql with text params, blocking (before the run); returns the result (caller PQclear) or NULL (logged). */
-static PGresult *exec_params(struct db *db, const char *what, const char *sql, int n,
-    const char *const *params, ExecStatusType want)
-{
-	char err[256];
-	PGresult *res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != want) {
-		log_error("db", "%s: %s", what, res_error_line(res, db->conn, err, sizeof(err)));
-		PQclear(res);
-		if (PQstatus(db->conn) != CONNECTION_OK)
-			db->claimer.state = CH_BROKEN;
-		return NULL;
-	}
-	return res;
-}
-
-/* Re-establishes the claim channel's connection, blocking (before the run). 0 when usable. */
-static int ensure_connection(struct db *db)
-{
-	char err[256];
-	if (db->claimer.state == CH_IDLE && PQstatus(db->conn) == CONNECTION_OK)
-		return 0;
-	PQreset(db->conn);
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		log_warn("db", "reconnect failed: %s", pq_error_line(db->conn, err, sizeof(err)));
-		db->claimer.state = CH_BROKEN;
-		return -1;
-	}
-	(void)PQsetnonblocking(db->conn, 1);
-	log_info("db", "reconnected");
-	db->claimer.state = CH_IDLE;
-	return 0;
 }
 
 /* ---- Channels: one statement in flight per connection, never blocking ---- */
@@ -379,69 +348,312 @@ static void chan_wait(struct chan *ch, ExecStatusType want)
 	}
 }
 
-/* Looks up the columns of the table; fills types and flags, or explains what is missing. */
-static int check_schema(struct db *db, char *err, size_t errlen)
+/* asprintf that returns the string, or NULL when out of memory. */
+static char *sql_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *sql_printf(const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Lower-cases s into buf (cut to size - 1 bytes). */
+static const char *fold(const char *s, char *buf, size_t size)
+{
+	size_t i = 0;
+	for (; s[i] != '\0' && i + 1 < size; i++)
+		buf[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * The row of res whose column col is nearest to want (edit distance, case
+ * folded: an unquoted name is folded by PostgreSQL, ours are quoted), or -1
+ * when none is near enough to be a likely typo.
+ */
+static int nearest_row(PGresult *res, int col, const char *want)
+{
+	char a[MAX_IDENTIFIER_BYTES + 1], b[MAX_IDENTIFIER_BYTES + 1];
+	size_t best_d = (size_t)-1;
+	int best = -1;
+	fold(want, a, sizeof(a));
+	for (int r = 0; r < PQntuples(res); r++) {
+		const char *name = fold(PQgetvalue(res, r, col), b, sizeof(b));
+		size_t d = config_edit_distance(a, name);
+		if (d <= 3 && 2 * d <= strlen(name) && d < best_d) {
+			best = r;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+/* Fails db_open: sets the status and the message. */
+static int open_fail(enum db_open_status *st, enum db_open_status why, char *err, size_t errlen,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int open_fail(enum db_open_status *st, enum db_open_status why, char *err, size_t errlen,
+    const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	*st = why;
+	return -1;
+}
+
+/*
+ * The configured table does not exist. A name the file sets (other than the
+ * default) is a config error naming the key and the nearest table; the
+ * default name means the migrations were not applied.
+ */
+static int table_missing(struct db *db, enum db_open_status *st, char *err, size_t errlen)
 {
 	const struct config *cfg = db->cfg;
-	const char *sql = "SELECT a.attname, format_type(a.atttypid, a.atttypmod) "
-			  "FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
-			  "AND a.attnum > 0 AND NOT a.attisdropped";
-	const char *params[1] = { db->table };
-	char line[256];
-	int rc = -1;
-	PGresult *res = PQexecParams(db->conn, sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snprintf(err, errlen, "cannot read the schema: %s",
-		    res_error_line(res, db->conn, line, sizeof(line)));
-		goto out;
+	const char *name = cfg->database.table, *dot = strchr(name, '.');
+	char schema[MAX_IDENTIFIER_BYTES + 1] = "", loc[PATH_MAX_LEN], hint[MAX_IDENTIFIER_BYTES * 2 + 64] = "";
+	const char *params[1] = { schema };
+	if (dot != NULL)
+		snprintf(schema, sizeof(schema), "%.*s", (int)(dot - name), name);
+	/* Tables and views the role could mean: on its search_path, or in the schema it names. */
+	PGresult *res = PQexecParams(db->conn,
+	    "SELECT c.relname, n.nspname, pg_table_is_visible(c.oid) FROM pg_class c"
+	    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	    " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')"
+	    " AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'"
+	    " AND ($1 = '' OR n.nspname = $1)"
+	    " ORDER BY pg_table_is_visible(c.oid) DESC, n.nspname, c.relname LIMIT 10000",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		int r = nearest_row(res, 0, dot ? dot + 1 : name);
+		if (r >= 0 && strcmp(PQgetvalue(res, r, 2), "t") == 0 && dot == NULL)
+			snprintf(hint, sizeof(hint), "; did you mean \"%s\"?", PQgetvalue(res, r, 0));
+		else if (r >= 0)
+			snprintf(hint, sizeof(hint), "; did you mean \"%s.%s\"?", PQgetvalue(res, r, 1),
+			    PQgetvalue(res, r, 0));
 	}
-	if (PQntuples(res) == 0) {
-		snprintf(err, errlen, "table %s does not exist (apply the migrations in sql/)",
-		    cfg->database.table);
-		goto out;
-	}
-	/* Roles mapped to "" are absent; the first three are required (the config ensures it). */
+	PQclear(res);
+	int set = config_locate(cfg, "database.table", loc, sizeof(loc));
+	if (set && strcmp(name, DEFAULT_TABLE) != 0)
+		return open_fail(st, DB_OPEN_CONFIG, err, errlen,
+		    "%s: database.table: no table \"%s\" in the database%s", loc, name, hint);
+	return open_fail(st, DB_OPEN_DATABASE, err, errlen,
+	    "table %s does not exist: apply the migrations in sql/%s", name, hint);
+}
+
+static char *array_literal(char *const *v, size_t n);
+
+/*
+ * Checks that the connecting role may read every column the run reads,
+ * update every column it writes and, with on_logout: delete, delete rows:
+ * a missing grant is an error now rather than a failing claim or write
+ * later. Column privileges count (a least-privilege role may hold only those).
+ */
+static int check_privileges(struct db *db, const char *token_col, const char *oid,
+    enum db_open_status *st, char *err, size_t errlen)
+{
+	const struct config *cfg = db->cfg;
 	const struct config *c = cfg;
-	const char *need[] = { c->database.columns.id, c->database.columns.token,
-		c->database.columns.email, c->database.columns.cookies, c->database.columns.fingerprint,
+	const char *reads[] = { c->database.columns.id, c->database.columns.email, token_col,
+		c->database.columns.cookies, c->database.columns.fingerprint,
 		c->database.columns.access_token, c->database.columns.expires_at, "created_at",
 		"last_token_update_date", "token_update_count", "last_token_update_error",
 		"token_update_claimed_until" };
-	enum { NEED_ID = 0, NEED_COOKIES = 3 };
-	size_t nneed = sizeof(need) / sizeof(need[0]);
-	for (size_t i = 0; i < nneed; i++) {
-		int found = 0;
-		if (need[i] == NULL || need[i][0] == '\0') {
-			if (i <= 2) {
-				snprintf(err, errlen, "database.columns: a required column is mapped to \"\"");
-				goto out;
-			}
-			continue;
+	const char *writes[] = { token_col, c->database.columns.cookies,
+		c->database.columns.access_token, c->database.columns.expires_at,
+		"last_token_update_date", "token_update_count", "last_token_update_error",
+		"token_update_claimed_until", db->has_updated_at ? "updated_at" : "" };
+	enum { NREAD = sizeof(reads) / sizeof(reads[0]), NWRITE = sizeof(writes) / sizeof(writes[0]) };
+	char *colv[NREAD + NWRITE], *privv[NREAD + NWRITE];
+	char select[] = "SELECT", update[] = "UPDATE", line[256], missing[768] = "";
+	size_t n = 0, used = 0;
+	int rc = -1;
+	for (size_t i = 0; i < NREAD; i++)
+		if (reads[i][0] != '\0') {
+			colv[n] = (char *)reads[i];
+			privv[n++] = select;
 		}
-		for (int r = 0; r < PQntuples(res) && !found; r++) {
-			if (strcmp(PQgetvalue(res, r, 0), need[i]) != 0)
-				continue;
-			found = 1;
-			if (i == NEED_ID)
-				db->id_type = xstrdup(PQgetvalue(res, r, 1));
-			if (i == NEED_COOKIES)
-				db->cookies_type = xstrdup(PQgetvalue(res, r, 1));
+	for (size_t i = 0; i < NWRITE; i++)
+		if (writes[i][0] != '\0') {
+			colv[n] = (char *)writes[i];
+			privv[n++] = update;
 		}
-		if (!found) {
-			snprintf(err, errlen, "table %s has no column %s (apply the migrations in sql/)",
-			    cfg->database.table, need[i]);
-			goto out;
-		}
+	char *cols = array_literal(colv, n), *privs = array_literal(privv, n);
+	const char *params[4] = { oid, cols, privs,
+		cfg->refresh.on_logout == ON_LOGOUT_DELETE ? "true" : "false" };
+	PGresult *res = NULL;
+	if (cols == NULL || privs == NULL) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
+		goto out;
 	}
-	for (int r = 0; r < PQntuples(res); r++)
-		if (strcmp(PQgetvalue(res, r, 0), "updated_at") == 0)
-			db->has_updated_at = 1;
-	if (db->id_type == NULL || (db->c_cookies != NULL && db->cookies_type == NULL)) {
-		snprintf(err, errlen, "out of memory");
+	res = PQexecParams(db->conn,
+	    "SELECT p.priv, string_agg(p.col, ', ' ORDER BY p.ord)"
+	    " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS p(col, priv, ord)"
+	    " WHERE NOT has_column_privilege($1::oid, p.col, p.priv) GROUP BY p.priv"
+	    " UNION ALL SELECT 'DELETE', 'rows (refresh.on_logout: delete)'"
+	    " WHERE $4::boolean AND NOT has_table_privilege($1::oid, 'DELETE')"
+	    " ORDER BY 1 DESC",
+	    4, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen, "cannot read the role's privileges: %s",
+		    res_error_line(res, db->conn, line, sizeof(line)));
+		goto out;
+	}
+	for (int r = 0; r < PQntuples(res); r++) {
+		int w = snprintf(missing + used, sizeof(missing) - used, "%s%s on %s",
+		    r > 0 ? "; " : "", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
+		if (w < 0 || (size_t)w >= sizeof(missing) - used)
+			break;
+		used += (size_t)w;
+	}
+	if (PQntuples(res) > 0) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen,
+		    "role \"%s\" lacks privileges on %s: %s. Grant them (sql/roles/refresher_role.sql"
+		    " grants exactly what the refresher needs) or connect as a role that has them",
+		    db->role, db->qualified, missing);
 		goto out;
 	}
 	rc = 0;
 out:
+	PQclear(res);
+	free(cols);
+	free(privs);
+	return rc;
+}
+
+/* A database.columns role and the name it has by default ("" = absent). */
+struct role_col {
+	const char *role, *name, *dflt;
+};
+
+/*
+ * Looks up the table, its columns, the role's privileges on them and row
+ * level security; fills the id and cookies types. Explains what is wrong.
+ */
+static int check_schema(struct db *db, enum db_open_status *st, char *err, size_t errlen)
+{
+	const struct config *cfg = db->cfg;
+	const struct role_col roles[] = {
+		{ "id", cfg->database.columns.id, DEFAULT_COL_ID },
+		{ "token", cfg->database.columns.token, DEFAULT_COL_TOKEN },
+		{ "email", cfg->database.columns.email, DEFAULT_COL_EMAIL },
+		{ "cookies", cfg->database.columns.cookies, DEFAULT_COL_COOKIES },
+		{ "fingerprint", cfg->database.columns.fingerprint, DEFAULT_COL_FINGERPRINT },
+		{ "access_token", cfg->database.columns.access_token, "" },
+		{ "expires_at", cfg->database.columns.expires_at, "" },
+	};
+	enum { ROLE_ID, ROLE_TOKEN, ROLE_EMAIL, ROLE_COOKIES, NROLE = 7 };
+	static const char *const owned[] = { "created_at", "last_token_update_date",
+		"token_update_count", "last_token_update_error", "token_update_claimed_until" };
+	const char *params[1] = { db->table };
+	char line[256], loc[PATH_MAX_LEN], key[64], oid[16] = "";
+	int rc = -1, rls = 0;
+	PGresult *cols = NULL;
+	PGresult *res = PQexecParams(db->conn,
+	    "SELECT c.oid::text, n.nspname, c.relname, row_security_active(c.oid), current_user"
+	    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+	    " WHERE c.oid = to_regclass($1)",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen, "cannot read the schema: %s",
+		    res_error_line(res, db->conn, line, sizeof(line)));
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		table_missing(db, st, err, errlen);
+		goto out;
+	}
+	snprintf(oid, sizeof(oid), "%s", PQgetvalue(res, 0, 0));
+	db->qualified = sql_printf("%s.%s", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	db->role = xstrdup(PQgetvalue(res, 0, 4));
+	rls = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+	if (db->qualified == NULL || db->role == NULL) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
+		goto out;
+	}
+
+	params[0] = oid;
+	cols = PQexecParams(db->conn,
+	    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+	    " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+	    1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(cols) != PGRES_TUPLES_OK) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen, "cannot read the schema: %s",
+		    res_error_line(cols, db->conn, line, sizeof(line)));
+		goto out;
+	}
+	for (int i = 0; i < NROLE; i++) {
+		int found = -1;
+		if (roles[i].name[0] == '\0')
+			continue; /* absent; the config ensures id and token are not */
+		for (int r = 0; r < PQntuples(cols) && found < 0; r++)
+			if (strcmp(PQgetvalue(cols, r, 0), roles[i].name) == 0)
+				found = r;
+		if (found >= 0) {
+			if (i == ROLE_ID)
+				db->id_type = xstrdup(PQgetvalue(cols, found, 1));
+			if (i == ROLE_COOKIES)
+				db->cookies_type = xstrdup(PQgetvalue(cols, found, 1));
+			continue;
+		}
+		int near = nearest_row(cols, 0, roles[i].name);
+		char hint[MAX_IDENTIFIER_BYTES + 32] = "";
+		if (near >= 0)
+			snprintf(hint, sizeof(hint), "; did you mean \"%s\"?", PQgetvalue(cols, near, 0));
+		snprintf(key, sizeof(key), "database.columns.%s", roles[i].role);
+		if (config_locate(cfg, key, loc, sizeof(loc)) && strcmp(roles[i].name, roles[i].dflt) != 0)
+			open_fail(st, DB_OPEN_CONFIG, err, errlen, "%s: %s: table %s has no column \"%s\"%s",
+			    loc, key, db->qualified, roles[i].name, hint);
+		else
+			open_fail(st, DB_OPEN_DATABASE, err, errlen,
+			    "table %s has no column %s (%s): apply the migrations in sql/, or map the role"
+			    " to your column%s",
+			    db->qualified, roles[i].name, key, hint);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		int found = 0;
+		for (int r = 0; r < PQntuples(cols) && !found; r++)
+			found = strcmp(PQgetvalue(cols, r, 0), owned[i]) == 0;
+		if (!found) {
+			open_fail(st, DB_OPEN_DATABASE, err, errlen,
+			    "table %s has no column %s (apply the migrations in sql/)", db->qualified,
+			    owned[i]);
+			goto out;
+		}
+	}
+	for (int r = 0; r < PQntuples(cols); r++)
+		if (strcmp(PQgetvalue(cols, r, 0), "updated_at") == 0)
+			db->has_updated_at = 1;
+	if (db->id_type == NULL || (db->c_cookies != NULL && db->cookies_type == NULL)) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
+		goto out;
+	}
+	if (check_privileges(db, roles[ROLE_TOKEN].name, oid, st, err, errlen) != 0)
+		goto out;
+	if (rls && cfg->database.row_security == ROW_SECURITY_REFUSE) {
+		open_fail(st, DB_OPEN_DATABASE, err, errlen,
+		    "row level security is active on %s for role \"%s\": rows its policies hide would"
+		    " silently never be refreshed, so nothing was claimed. Ways out: connect as a role"
+		    " that bypasses row security (BYPASSRLS, the table's owner, or Supabase's"
+		    " service_role), or give role \"%s\" a policy that lets it see, update and delete"
+		    " the rows it should refresh (sql/roles/refresher_role.sql creates one) and set"
+		    " database.row_security: allow",
+		    db->qualified, db->role, db->role);
+		goto out;
+	}
+	if (rls)
+		log_warn("db", "row level security is active on %s for role \"%s\""
+			       " (database.row_security: allow): only the rows its policies let it see"
+			       " are refreshed", db->qualified, db->role);
+	rc = 0;
+out:
+	PQclear(cols);
 	PQclear(res);
 	return rc;
 }
@@ -467,8 +679,60 @@ static int fix_cutoff(struct db *db, char *err, size_t errlen)
 	return db->cutoff ? 0 : -1;
 }
 
+/* Fills the five shared due parameters; bufs must live as long as params. */
+static void due_params(const struct db *db, const char **params, char *shard_n, char *shard_i)
+{
+	snprintf(shard_n, 16, "%d", db->filter.shard_count);
+	snprintf(shard_i, 16, "%d", db->filter.shard_index);
+	params[0] = db->cutoff;
+	params[1] = db->filter.email;
+	params[2] = shard_n;
+	params[3] = shard_i;
+	params[4] = "{}";
+}
+
 /*
- * The WHERE clause of a due row, shared by count, dry run and claim.
+ * Has the database check an operator's expression (database.where,
+ * refresh.keep_when) in the context the refresher runs it in: the table
+ * under its own name, the expression on lines of its own. EXPLAIN parses,
+ * resolves and plans without running anything (no trigger fires) and checks
+ * privileges. A rejected expression is a config error naming the key.
+ */
+static int check_expr(struct db *db, const char *key, const char *expr, enum db_open_status *st,
+    char *err, size_t errlen)
+{
+	char loc[PATH_MAX_LEN], line[256], hline[200], hint[224] = "";
+	if (expr[0] == '\0')
+		return 0;
+	char *sql = sql_printf("EXPLAIN SELECT 1 FROM %s AS %s WHERE (\n%s\n)", db->table, db->alias,
+	    expr);
+	if (sql == NULL)
+		return open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
+	PGresult *res = PQexecParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	free(sql);
+	int rc = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (PQstatus(db->conn) != CONNECTION_OK) {
+			rc = open_fail(st, DB_OPEN_DATABASE, err, errlen, "%s: %s", key,
+			    res_error_line(res, db->conn, line, sizeof(line)));
+		} else {
+			const char *h = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+			if (h != NULL)
+				snprintf(hint, sizeof(hint), " (%s)", first_line(h, hline, sizeof(hline)));
+			(void)config_locate(db->cfg, key, loc, sizeof(loc));
+			rc = open_fail(st, DB_OPEN_CONFIG, err, errlen,
+			    "%s: %s: rejected by the database: %s%s", loc, key,
+			    res_error_line(res, db->conn, line, sizeof(line)), hint);
+		}
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * The WHERE clause of a due row, shared by count, dry run and claim; the
+ * table is in scope under its alias (its own name) and nothing else, so
+ * database.where goes in as it is, where the planner can use it.
  * Parameters: $1 cutoff (run start - stale_after), $2 email or NULL,
  * $3 shard count, $4 shard index, $5 excluded ids. With an expires_at column
  * a row is also due when it expires within refresh.ahead of the run's start
@@ -477,26 +741,28 @@ static int fix_cutoff(struct db *db, char *err, size_t errlen)
 static char *due_where(const struct db *db)
 {
 	const struct config *cfg = db->cfg;
+	const char *a = db->alias;
 	char *s = NULL, *expiry = NULL;
 	if (db->c_expires != NULL) {
 		long stale = db->filter.stale_after_ms;
-		if (asprintf(&expiry,
-			" OR ((t.%s IS NULL OR t.%s <= ($1::timestamp AT TIME ZONE 'UTC')"
-			" + %ld * interval '1 millisecond')"
-			" AND coalesce(t.last_token_update_date, '-infinity'::timestamptz)"
-			" < ($1::timestamp AT TIME ZONE 'UTC') + %ld * interval '1 millisecond')",
-			db->c_expires, db->c_expires, stale + cfg->refresh.ahead_ms, stale) < 0)
+		expiry = sql_printf(
+		    " OR ((%s.%s IS NULL OR %s.%s <= ($1::timestamp AT TIME ZONE 'UTC')"
+		    " + %ld * interval '1 millisecond')"
+		    " AND coalesce(%s.last_token_update_date, '-infinity'::timestamptz)"
+		    " < ($1::timestamp AT TIME ZONE 'UTC') + %ld * interval '1 millisecond')",
+		    a, db->c_expires, a, db->c_expires, stale + cfg->refresh.ahead_ms, a, stale);
+		if (expiry == NULL)
 			return NULL;
 	}
-	if (asprintf(&s,
-		"(coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
-		" <= ($1::timestamp AT TIME ZONE 'UTC')%s)"
-		" AND (t.token_update_claimed_until IS NULL OR t.token_update_claimed_until < now())"
-		" AND ($2::text IS NULL OR t.%s = $2::text)"
-		" AND ($3::int = 0 OR abs(hashtext(t.%s::text)::bigint) %% $3::int = $4::int)"
-		" AND NOT (t.%s = ANY($5::%s[]))",
-		expiry ? expiry : "", db->c_email, db->c_id, db->c_id, db->id_type) < 0)
-		s = NULL;
+	s = sql_printf(
+	    "(coalesce(%s.last_token_update_date, %s.created_at, '-infinity'::timestamptz)"
+	    " <= ($1::timestamp AT TIME ZONE 'UTC')%s)"
+	    " AND (%s.token_update_claimed_until IS NULL OR %s.token_update_claimed_until < now())"
+	    " AND ($2::text IS NULL OR %s.%s = $2::text)"
+	    " AND ($3::int = 0 OR abs(hashtext(%s.%s::text)::bigint) %% $3::int = $4::int)"
+	    " AND NOT (%s.%s = ANY($5::%s[]))%s",
+	    a, a, expiry ? expiry : "", a, a, a, db->c_email, a, db->c_id, a, db->c_id, db->id_type,
+	    db->where_direct);
 	free(expiry);
 	return s;
 }
@@ -504,11 +770,18 @@ static char *due_where(const struct db *db)
 /* "t.col" for a present role, or "NULL" for an absent one. Caller frees. */
 static char *col_or_null(const char *quoted)
 {
-	char *s = NULL;
-	if (asprintf(&s, "%s%s", quoted ? "t." : "NULL", quoted ? quoted : "") < 0)
-		return NULL;
-	return s;
+	return sql_printf("%s%s", quoted ? "t." : "NULL", quoted ? quoted : "");
 }
+
+/* Our lease on the row t of a write, as the claim returned it (res x). */
+#define OUR_CLAIM "(x.claim::timestamp AT TIME ZONE 'UTC')"
+/* Clears the claim where it still is our lease: a hold the application took meanwhile stays. */
+#define CLAIM_CLEAR \
+	"token_update_claimed_until = CASE WHEN t.token_update_claimed_until = " OUR_CLAIM \
+	" THEN NULL ELSE t.token_update_claimed_until END"
+/* The application holds the row now (a future claim that is not ours). */
+#define APP_HOLDS \
+	"(t.token_update_claimed_until > now() AND t.token_update_claimed_until <> " OUR_CLAIM ")"
 
 /*
  * The SET list of a refreshed row: the token, and the cookies, access token
@@ -519,94 +792,151 @@ static char *refreshed_set(const struct db *db)
 	char *cookies = NULL, *access = NULL, *expires = NULL, *s = NULL;
 	int bad = 0;
 	if (db->c_cookies)
-		bad |= asprintf(&cookies, ", %s = x.cookies::%s", db->c_cookies, db->cookies_type) < 0;
+		bad |= (cookies = sql_printf(", %s = x.cookies::%s", db->c_cookies, db->cookies_type)) == NULL;
 	if (db->c_access)
-		bad |= asprintf(&access, ", %s = x.atok", db->c_access) < 0;
+		bad |= (access = sql_printf(", %s = x.atok", db->c_access)) == NULL;
 	if (db->c_expires)
-		bad |= asprintf(&expires, ", %s = to_timestamp(x.exp::double precision)", db->c_expires) < 0;
-	if (!bad && asprintf(&s,
-			"%s = x.tok%s%s%s, last_token_update_date = now(),"
-			" token_update_count = t.token_update_count + 1, last_token_update_error = NULL,"
-			" token_update_claimed_until = NULL%s",
-			db->c_token, cookies ? cookies : "", access ? access : "", expires ? expires : "",
-			db->has_updated_at ? ", updated_at = now()" : "") < 0)
-		s = NULL;
+		bad |= (expires = sql_printf(", %s = to_timestamp(x.exp::double precision)", db->c_expires)) == NULL;
+	if (!bad)
+		s = sql_printf("%s = x.tok%s%s%s, last_token_update_date = now(),"
+			       " token_update_count = t.token_update_count + 1, last_token_update_error = NULL,"
+			       " " CLAIM_CLEAR "%s",
+		    db->c_token, cookies ? cookies : "", access ? access : "", expires ? expires : "",
+		    db->has_updated_at ? ", updated_at = now()" : "");
 	free(cookies);
 	free(access);
 	free(expires);
 	return s;
 }
 
+/*
+ * An operator's expression on the row t of a write, with only the table's
+ * columns in scope (unqualified or as alias.column), whatever else the
+ * statement joins: EXISTS over the row alone, so NULL counts as false.
+ * Caller frees; "false" when expr is unset and none is "" (allowed).
+ */
+static char *row_expr(const struct db *db, const char *expr, const char *none)
+{
+	if (expr[0] == '\0')
+		return strdup(none);
+	return sql_printf("EXISTS (SELECT FROM (SELECT t.*) AS %s WHERE (\n%s\n))", db->alias, expr);
+}
+
+/* Result kinds in the write statement's unnest(); match the CASEs in the SQL. */
+#define KIND_REFRESHED 0
+#define KIND_LOGOUT 1 /* delete, or keep and mark where the config or the application says so */
+#define KIND_FAILED 2
+#define KIND_RELEASE 3
+#define KIND_LOGOUT_HOLD 4 /* keep and mark where keep_when says so; else write nothing yet */
+#define KIND_LOGOUT_MASS 5 /* keep and mark 'logout (not deleted: mass logout)' */
+
 static int build_sql(struct db *db)
 {
 	const struct config *cfg = db->cfg;
+	int keep_all = cfg->refresh.on_logout == ON_LOGOUT_KEEP;
 	char *where = due_where(db);
 	char *fp = col_or_null(db->c_fp), *ck = col_or_null(db->c_cookies);
-	char *set = refreshed_set(db), *logout = NULL;
-	int bad = where == NULL || fp == NULL || ck == NULL || set == NULL;
+	char *set = refreshed_set(db), *del = NULL, *nm = NULL;
+	char *w = row_expr(db, cfg->database.where, ""), *k = row_expr(db, cfg->refresh.keep_when, "false");
+	char *and_w = w && w[0] ? sql_printf(" AND %s", w) : strdup("");
+	int bad = !where || !fp || !ck || !set || !w || !k || !and_w;
+	const char *a = db->alias;
 	if (!bad)
-		bad |= asprintf(&db->sql_due_from, "FROM %s t WHERE %s", db->table, where) < 0;
-	if (!bad)
-		bad |= asprintf(&db->sql_claim,
-			   "WITH due AS MATERIALIZED ("
-			   "SELECT t.%s AS id FROM %s t WHERE %s"
-			   " ORDER BY coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
-			   " LIMIT $6::int FOR UPDATE SKIP LOCKED)"
-			   " UPDATE %s t SET token_update_claimed_until = now() + $7::bigint * interval '1 millisecond'"
-			   " FROM due WHERE t.%s = due.id"
-			   " RETURNING t.%s::text, t.%s::text, t.%s, %s::text, %s::text,"
-			   " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
-			   db->c_id, db->table, where, db->table, db->c_id, db->c_id, db->c_email,
-			   db->c_token, ck, fp) < 0;
-	if (!bad && cfg->refresh.on_logout == ON_LOGOUT_KEEP)
-		bad |= asprintf(&logout,
-			   "UPDATE %s t SET last_token_update_error = 'logout', last_token_update_date = now(),"
-			   " token_update_claimed_until = NULL FROM res x"
-			   " WHERE x.kind = 1 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord",
-			   db->table, db->c_id, db->c_token) < 0;
+		bad |= (db->sql_due_from = sql_printf("FROM %s AS %s WHERE %s", db->table, a, where)) == NULL;
+	if (!bad && cfg->refresh.keep_when[0] != '\0')
+		bad |= (db->sql_count = sql_printf("SELECT count(*), count(*) FILTER (WHERE coalesce((\n%s\n),"
+						   " false)) %s", cfg->refresh.keep_when, db->sql_due_from)) == NULL;
 	else if (!bad)
-		bad |= asprintf(&logout,
-			   "DELETE FROM %s t USING res x"
-			   " WHERE x.kind = 1 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord",
-			   db->table, db->c_id, db->c_token) < 0;
+		bad |= (db->sql_count = sql_printf("SELECT count(*), 0 %s", db->sql_due_from)) == NULL;
+	if (!bad)
+		bad |= (db->sql_claim = sql_printf(
+			    "WITH due AS MATERIALIZED ("
+			    "SELECT %s.%s AS id FROM %s AS %s WHERE %s"
+			    " ORDER BY coalesce(%s.last_token_update_date, %s.created_at, '-infinity'::timestamptz)"
+			    " LIMIT $6::int FOR UPDATE SKIP LOCKED)"
+			    " UPDATE %s t SET token_update_claimed_until = now() + $7::bigint * interval '1 millisecond'"
+			    " FROM due WHERE t.%s = due.id"
+			    " RETURNING t.%s::text, t.%s::text, t.%s, %s::text, %s::text,"
+			    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+			    a, db->c_id, db->table, a, where, a, a, db->table, db->c_id, db->c_id, db->c_email,
+			    db->c_token, ck, fp)) == NULL;
+	/* A logout row is deleted unless on_logout keeps it, keep_when matches, or the application holds it. */
+	if (!bad && !keep_all)
+		bad |= (del = sql_printf(" del AS (DELETE FROM %s t USING res x"
+					 " WHERE x.kind = 1 AND t.%s = x.id AND t.%s = x.sent%s"
+					 " AND NOT %s AND NOT " APP_HOLDS " RETURNING x.ord, 'd'::text AS how),",
+			    db->table, db->c_id, db->c_token, and_w, k)) == NULL;
+	/* Rows that no longer match database.where are left as they are (their claim cleared). */
+	if (!bad && cfg->database.where[0] != '\0')
+		bad |= (nm = sql_printf(" nm AS (SELECT x.ord, 'n'::text AS how FROM res x JOIN %s t ON t.%s = x.id"
+					" WHERE x.kind <> 3 AND (t.%s = x.sent OR (x.kind = 0 AND t.%s = x.tok))"
+					" AND NOT %s),",
+			    db->table, db->c_id, db->c_token, db->c_token, w)) == NULL;
 	if (!bad) {
 		/*
 		 * One statement, one round trip, atomic. Each row appears under one
 		 * kind, so no row is touched by two CTEs. A refreshed row whose token
 		 * already is the new one was written by an earlier try whose reply
-		 * was lost: apply it again rather than call it superseded. A result
-		 * that upd, lo and fail did not write was superseded: sup clears its
-		 * claim, picking it by what those returned rather than by the token
-		 * in the statement's snapshot (a relogin that committed while the
-		 * statement waited for the row would not show there).
+		 * was lost: apply it again rather than call it superseded. Every
+		 * write holds only while database.where does and is guarded by the
+		 * sent token; it clears the claim only where the claim is still ours.
+		 * `done` says what happened to each result (how: r refreshed,
+		 * d deleted, K kept by on_logout, k kept by keep_when, a kept as the
+		 * application holds it, h delete held back, m marked mass logout,
+		 * f failed, n no longer matches database.where); a result not there
+		 * was superseded. sup clears the claim of those, picking them by what
+		 * the writes returned rather than by the token in the statement's
+		 * snapshot (a relogin that committed while the statement waited for
+		 * the row would not show there).
 		 */
-		bad |= asprintf(&db->sql_write,
-			   "WITH res AS MATERIALIZED (SELECT * FROM unnest($1::%s[], $2::int[], $3::text[],"
-			   " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
-			   " WITH ORDINALITY AS x(id, kind, sent, tok, cookies, reason, claim, atok, exp, ord)),"
-			   " upd AS (UPDATE %s t SET %s"
-			   " FROM res x WHERE x.kind = 0 AND t.%s = x.id AND (t.%s = x.sent OR t.%s = x.tok)"
-			   " RETURNING x.ord),"
-			   " lo AS (%s),"
-			   " fail AS (UPDATE %s t SET last_token_update_error = x.reason,"
-			   " token_update_claimed_until = NULL FROM res x"
-			   " WHERE x.kind = 2 AND t.%s = x.id AND t.%s = x.sent RETURNING x.ord),"
-			   " sup AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
-			   " WHERE x.kind < 3 AND t.%s = x.id"
-			   " AND x.ord NOT IN (SELECT ord FROM upd UNION ALL SELECT ord FROM lo"
-			   " UNION ALL SELECT ord FROM fail)"
-			   " AND t.token_update_claimed_until = (x.claim::timestamp AT TIME ZONE 'UTC')"
-			   " RETURNING t.%s),"
-			   " rel AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
-			   " WHERE x.kind = 3 AND t.%s = x.id"
-			   " AND t.token_update_claimed_until = (x.claim::timestamp AT TIME ZONE 'UTC')"
-			   " RETURNING t.%s)"
-			   " SELECT ord FROM upd UNION ALL SELECT ord FROM lo UNION ALL SELECT ord FROM fail",
-			   db->id_type, db->table, set, db->c_id, db->c_token, db->c_token, logout,
-			   db->table, db->c_id, db->c_token, db->table, db->c_id,
-			   db->c_id, db->table, db->c_id, db->c_id) < 0;
+		bad |= (db->sql_write = sql_printf(
+			    "WITH res AS MATERIALIZED (SELECT * FROM unnest($1::%s[], $2::int[], $3::text[],"
+			    " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])"
+			    " WITH ORDINALITY AS x(id, kind, sent, tok, cookies, reason, claim, atok, exp, ord)),"
+			    " upd AS (UPDATE %s t SET %s"
+			    " FROM res x WHERE x.kind = 0 AND t.%s = x.id AND (t.%s = x.sent OR t.%s = x.tok)%s"
+			    " RETURNING x.ord, 'r'::text AS how),"
+			    " km AS (UPDATE %s t SET last_token_update_error = CASE WHEN x.kind = 5"
+			    " THEN 'logout (not deleted: mass logout)' ELSE 'logout' END,"
+			    " last_token_update_date = CASE WHEN x.kind = 5 THEN t.last_token_update_date ELSE now() END,"
+			    " " CLAIM_CLEAR
+			    " FROM res x WHERE x.kind IN (1, 4, 5) AND t.%s = x.id AND t.%s = x.sent%s"
+			    " AND (x.kind = 5 OR %s OR %s OR (x.kind = 1 AND " APP_HOLDS "))"
+			    " RETURNING x.ord, CASE WHEN x.kind = 5 THEN 'm' WHEN %s THEN 'K'"
+			    " WHEN x.kind = 1 AND " APP_HOLDS " THEN 'a' ELSE 'k' END AS how),"
+			    "%s"
+			    " held AS (SELECT x.ord, 'h'::text AS how FROM res x JOIN %s t ON t.%s = x.id"
+			    " WHERE x.kind = 4 AND t.%s = x.sent%s AND NOT %s),"
+			    " fail AS (UPDATE %s t SET last_token_update_error = x.reason, " CLAIM_CLEAR
+			    " FROM res x WHERE x.kind = 2 AND t.%s = x.id AND t.%s = x.sent%s RETURNING x.ord, 'f'::text AS how),"
+			    "%s"
+			    " done AS (SELECT * FROM upd UNION ALL SELECT * FROM km%s UNION ALL SELECT * FROM held"
+			    " UNION ALL SELECT * FROM fail%s),"
+			    " sup AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
+			    " WHERE x.kind <> 3 AND t.%s = x.id"
+			    " AND x.ord NOT IN (SELECT ord FROM done WHERE how <> 'n')"
+			    " AND t.token_update_claimed_until = " OUR_CLAIM " RETURNING t.%s),"
+			    " rel AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
+			    " WHERE x.kind = 3 AND t.%s = x.id AND t.token_update_claimed_until = " OUR_CLAIM
+			    " RETURNING t.%s)"
+			    " SELECT ord, how FROM done",
+			    db->id_type,
+			    db->table, set, db->c_id, db->c_token, db->c_token, and_w,
+			    db->table, db->c_id, db->c_token, and_w, keep_all ? "true" : "false", k,
+			    keep_all ? "true" : "false",
+			    del ? del : "",
+			    db->table, db->c_id, db->c_token, and_w, k,
+			    db->table, db->c_id, db->c_token, and_w,
+			    nm ? nm : "",
+			    del ? " UNION ALL SELECT * FROM del" : "", nm ? " UNION ALL SELECT * FROM nm" : "",
+			    db->table, db->c_id, db->c_id,
+			    db->table, db->c_id, db->c_id)) == NULL;
 	}
-	free(logout);
+	free(and_w);
+	free(w);
+	free(k);
+	free(nm);
+	free(del);
 	free(where);
 	free(fp);
 	free(ck);
@@ -614,9 +944,75 @@ static int build_sql(struct db *db)
 	return bad ? -1 : 0;
 }
 
-struct db *db_open(const struct config *cfg, const struct db_filter *filter, char *err, size_t errlen)
+/* Counts the due rows (and those keep_when covers) once: a first run of both expressions on data. */
+static int count_due(struct db *db, enum db_open_status *st, char *err, size_t errlen)
+{
+	const struct config *cfg = db->cfg;
+	char shard_n[16], shard_i[16], line[256];
+	const char *params[5];
+	int rc = 0;
+	due_params(db, params, shard_n, shard_i);
+	PGresult *res = PQexecParams(db->conn, db->sql_count, 5, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		db->due = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		db->due_keep = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+	} else if (PQstatus(db->conn) == CONNECTION_OK &&
+	    (cfg->database.where[0] != '\0' || cfg->refresh.keep_when[0] != '\0')) {
+		/* It parsed and planned (check_expr): it fails on a row's data. */
+		char wloc[PATH_MAX_LEN], kloc[PATH_MAX_LEN];
+		(void)config_locate(cfg, "database.where", wloc, sizeof(wloc));
+		(void)config_locate(cfg, "refresh.keep_when", kloc, sizeof(kloc));
+		rc = open_fail(st, DB_OPEN_CONFIG, err, errlen, "%s: %s fails on a due row: %s",
+		    cfg->refresh.keep_when[0] == '\0' ? wloc : cfg->database.where[0] == '\0' ? kloc : wloc,
+		    cfg->refresh.keep_when[0] == '\0' ? "database.where"
+		    : cfg->database.where[0] == '\0' ? "refresh.keep_when"
+						     : "database.where or refresh.keep_when",
+		    res_error_line(res, db->conn, line, sizeof(line)));
+	} else {
+		rc = open_fail(st, DB_OPEN_DATABASE, err, errlen, "count due rows: %s",
+		    res_error_line(res, db->conn, line, sizeof(line)));
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Has the database plan the run's claim and write (EXPLAIN: nothing runs, no
+ * trigger fires) with harmless parameters: any column, type or privilege
+ * they need and lack shows now, before a row is claimed.
+ */
+static int check_statements(struct db *db, enum db_open_status *st, char *err, size_t errlen)
+{
+	char shard_n[16], shard_i[16], line[256];
+	const char *cp[7], *wp[9] = { "{}", "{}", "{}", "{}", "{}", "{}", "{}", "{}", "{}" };
+	const char *sqls[2] = { db->sql_claim, db->sql_write };
+	const char *const *ps[2] = { cp, wp };
+	const int np[2] = { 7, 9 };
+	due_params(db, cp, shard_n, shard_i);
+	cp[5] = "0";
+	cp[6] = "1000";
+	for (int i = 0; i < 2; i++) {
+		char *sql = sql_printf("EXPLAIN %s", sqls[i]);
+		if (sql == NULL)
+			return open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
+		PGresult *res = PQexecParams(db->conn, sql, np[i], NULL, ps[i], NULL, NULL, 0);
+		free(sql);
+		int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+		if (!ok)
+			open_fail(st, DB_OPEN_DATABASE, err, errlen, "the database rejects the run's %s: %s",
+			    i == 0 ? "claim" : "write", res_error_line(res, db->conn, line, sizeof(line)));
+		PQclear(res);
+		if (!ok)
+			return -1;
+	}
+	return 0;
+}
+
+struct db *db_open(const struct config *cfg, const struct db_filter *filter,
+    enum db_open_status *st, char *err, size_t errlen)
 {
 	char timeout[16];
+	*st = DB_OPEN_DATABASE;
 	struct db *db = calloc(1, sizeof(*db));
 	if (db == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -642,17 +1038,16 @@ struct db *db_open(const struct config *cfg, const struct db_filter *filter, cha
 		    pq_error_line(bad, line, sizeof(line)));
 		goto fail;
 	}
-	/* Statements are sent and read without blocking, next to the HTTP transfers. */
-	if (PQsetnonblocking(db->conn, 1) != 0 || PQsetnonblocking(db->writer.conn, 1) != 0) {
-		snprintf(err, errlen, "cannot make the database connection non-blocking");
-		goto fail;
-	}
 	const struct config *k = cfg;
 	db->table = quote_qualified(k->database.table);
 	if (db->table == NULL) {
 		snprintf(err, errlen, "database.table: not a valid table name");
 		goto fail;
 	}
+	/* The table's alias where an operator's expression runs: its own name, as they would write it. */
+	const char *dot = strchr(k->database.table, '.');
+	const char *bare = dot ? dot + 1 : k->database.table;
+	db->alias = quote_ident(bare, strlen(bare));
 	db->c_id = quote_ident(k->database.columns.id, strlen(k->database.columns.id));
 	db->c_email = quote_ident(k->database.columns.email, strlen(k->database.columns.email));
 	db->c_token = quote_ident(k->database.columns.token, strlen(k->database.columns.token));
@@ -660,16 +1055,29 @@ struct db *db_open(const struct config *cfg, const struct db_filter *filter, cha
 	db->c_fp = quote_role(k->database.columns.fingerprint);
 	db->c_access = quote_role(k->database.columns.access_token);
 	db->c_expires = quote_role(k->database.columns.expires_at);
-	if (!db->c_id || !db->c_email || !db->c_token) {
+	db->where_direct = k->database.where[0] != '\0' ? sql_printf(" AND (\n%s\n)", k->database.where)
+							 : strdup("");
+	if (!db->alias || !db->c_id || !db->c_email || !db->c_token || !db->where_direct) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (check_schema(db, err, errlen) != 0 || fix_cutoff(db, err, errlen) != 0)
+	if (check_schema(db, st, err, errlen) != 0 || fix_cutoff(db, err, errlen) != 0)
+		goto fail;
+	if (check_expr(db, "database.where", k->database.where, st, err, errlen) != 0 ||
+	    check_expr(db, "refresh.keep_when", k->refresh.keep_when, st, err, errlen) != 0)
 		goto fail;
 	if (build_sql(db) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	if (check_statements(db, st, err, errlen) != 0 || count_due(db, st, err, errlen) != 0)
+		goto fail;
+	/* Statements are sent and read without blocking, next to the HTTP transfers. */
+	if (PQsetnonblocking(db->conn, 1) != 0 || PQsetnonblocking(db->writer.conn, 1) != 0) {
+		snprintf(err, errlen, "cannot make the database connection non-blocking");
+		goto fail;
+	}
+	*st = DB_OPEN_OK;
 	return db;
 fail:
 	db_close(db);
@@ -687,6 +1095,10 @@ void db_close(struct db *db)
 	if (db->writer.conn)
 		PQfinish(db->writer.conn);
 	free(db->table);
+	free(db->alias);
+	free(db->qualified);
+	free(db->role);
+	free(db->where_direct);
 	free(db->c_id);
 	free(db->c_email);
 	free(db->c_token);
@@ -699,38 +1111,16 @@ void db_close(struct db *db)
 	free(db->cutoff);
 	free(db->sql_claim);
 	free(db->sql_due_from);
+	free(db->sql_count);
 	free(db->sql_write);
 	free(db);
 }
 
-/* Fills the five shared due parameters; bufs must live as long as params. */
-static void due_params(const struct db *db, const char **params, char *shard_n, char *shard_i)
+long db_count_due(const struct db *db, long *keep)
 {
-	snprintf(shard_n, 16, "%d", db->filter.shard_count);
-	snprintf(shard_i, 16, "%d", db->filter.shard_index);
-	params[0] = db->cutoff;
-	params[1] = db->filter.email;
-	params[2] = shard_n;
-	params[3] = shard_i;
-	params[4] = "{}";
-}
-
-long db_count_due(struct db *db)
-{
-	char shard_n[16], shard_i[16], *sql = NULL;
-	const char *params[5];
-	long n = -1;
-	if (ensure_connection(db) != 0)
-		return -1;
-	due_params(db, params, shard_n, shard_i);
-	if (asprintf(&sql, "SELECT count(*) %s", db->sql_due_from) < 0)
-		return -1;
-	PGresult *res = exec_params(db, "count due rows", sql, 5, params, PGRES_TUPLES_OK);
-	if (res != NULL && PQntuples(res) == 1)
-		n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	free(sql);
-	return n;
+	if (keep != NULL)
+		*keep = db->due_keep;
+	return db->due;
 }
 
 long db_list_due(struct db *db, long limit)
@@ -741,10 +1131,11 @@ long db_list_due(struct db *db, long limit)
 	due_params(db, params, shard_n, shard_i);
 	snprintf(lim, sizeof(lim), "%ld", limit > 0 ? limit : 0);
 	params[5] = lim;
-	if (asprintf(&sql,
-		"SELECT t.%s::text, t.%s %s"
-		" ORDER BY coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz) LIMIT CASE WHEN $6::bigint > 0 THEN $6::bigint END",
-		db->c_email, db->c_token, db->sql_due_from) < 0)
+	sql = sql_printf("SELECT %s.%s::text, %s.%s %s"
+			 " ORDER BY coalesce(%s.last_token_update_date, %s.created_at, '-infinity'::timestamptz)"
+			 " LIMIT CASE WHEN $6::bigint > 0 THEN $6::bigint END",
+	    db->alias, db->c_email, db->alias, db->c_token, db->sql_due_from, db->alias, db->alias);
+	if (sql == NULL)
 		return -1;
 	if (!PQsendQueryParams(db->conn, sql, 6, NULL, params, NULL, NULL, 0)) {
 		log_error("db", "list due rows: %s", pq_error_line(db->conn, line, sizeof(line)));
@@ -774,6 +1165,7 @@ long db_list_due(struct db *db, long limit)
 		return -1;
 	return n;
 }
+
 
 /* Builds a Postgres array literal {"a","b"} of the strings (NULL entries as NULL). Caller frees. */
 static char *array_literal(char *const *v, size_t n)
@@ -884,13 +1276,15 @@ int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
 	return db_claim_poll(db, rows, n) == 1 ? 0 : -1;
 }
 
-static int kind_of(enum outcome o)
+static int kind_of(const struct result *r)
 {
-	switch (o) {
+	switch (r->outcome) {
 	case OUTCOME_REFRESHED:
 		return KIND_REFRESHED;
 	case OUTCOME_LOGGED_OUT:
-		return KIND_LOGOUT;
+		return r->logout == LOGOUT_HOLD ? KIND_LOGOUT_HOLD
+		    : r->logout == LOGOUT_MASS	? KIND_LOGOUT_MASS
+						: KIND_LOGOUT;
 	case OUTCOME_FAILED:
 		return KIND_FAILED;
 	default:
@@ -903,7 +1297,7 @@ int db_write_send(struct db *db, struct result *const *res, size_t n)
 	enum { NCOL = 9 };
 	char **cols[NCOL] = { NULL };
 	char *lit[NCOL] = { NULL };
-	char kinds[4][2] = { "0", "1", "2", "3" };
+	char kinds[6][2] = { "0", "1", "2", "3", "4", "5" };
 	char (*exp)[24] = calloc(n ? n : 1, sizeof(*exp));
 	int rc = -1;
 	if (exp == NULL)
@@ -915,7 +1309,7 @@ int db_write_send(struct db *db, struct result *const *res, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct result *r = res[i];
-		int k = kind_of(r->outcome);
+		int k = kind_of(r);
 		cols[0][i] = r->row->id;
 		cols[1][i] = kinds[k];
 		cols[2][i] = r->row->token;
@@ -962,12 +1356,12 @@ int db_write_poll(struct db *db)
 	if (rc < 0)
 		return -1;
 	/*
-	 * The statement returns the 1-based positions of the results it wrote;
-	 * a refreshed, logout or failed result not among them was superseded.
+	 * The statement returns the 1-based position of each result it wrote and
+	 * how; a result it does not name was superseded.
 	 */
-	unsigned char *hit = calloc(n ? n : 1, 1);
-	if (hit == NULL) {
-		/* Written, but we cannot tell which were superseded: count them as written. */
+	char *how = calloc(n ? n : 1, 1);
+	if (how == NULL) {
+		/* Written, but we cannot tell how: count them as they were sent. */
 		log_error("db", "out of memory while reading the write's result");
 		for (size_t i = 0; i < n; i++)
 			res[i]->written = 1;
@@ -977,15 +1371,46 @@ int db_write_poll(struct db *db)
 	for (int t = 0; t < PQntuples(pr); t++) {
 		long ord = strtol(PQgetvalue(pr, t, 0), NULL, 10);
 		if (ord >= 1 && (size_t)ord <= n)
-			hit[ord - 1] = 1;
+			how[ord - 1] = PQgetvalue(pr, t, 1)[0];
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct result *r = res[i];
 		r->written = 1;
-		if (kind_of(r->outcome) != KIND_RELEASE && !hit[i])
+		r->note = WRITE_NOTE_NONE;
+		if (kind_of(r) == KIND_RELEASE)
+			continue;
+		switch (how[i]) {
+		case 'r':
+		case 'f':
+			break;
+		case 'd':
+			r->note = WRITE_NOTE_DELETED;
+			break;
+		case 'K':
+			r->note = WRITE_NOTE_KEPT;
+			break;
+		case 'k':
+			r->note = WRITE_NOTE_KEPT_RULE;
+			break;
+		case 'a':
+			r->note = WRITE_NOTE_KEPT_HELD;
+			break;
+		case 'h':
+			r->note = WRITE_NOTE_HELD_BACK;
+			break;
+		case 'm':
+			r->note = WRITE_NOTE_MASS;
+			break;
+		case 'n':
 			r->outcome = OUTCOME_SUPERSEDED;
+			r->note = WRITE_NOTE_NOT_MATCHING;
+			break;
+		default:
+			r->outcome = OUTCOME_SUPERSEDED;
+			break;
+		}
 	}
-	free(hit);
+	free(how);
 	PQclear(pr);
 	return 1;
 }

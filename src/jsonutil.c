@@ -79,7 +79,7 @@ const char *jsonutil_token_problem(struct json_object *v, const char *field, cha
 		return buf;
 	}
 	for (size_t i = 0; i < len; i++) {
-		if (s[i] < 0x21 || s[i] > 0x7E) {
+		if (s[i] < 0x20 || s[i] > 0x7E) { /* SPEC: printable ASCII, the space included */
 			(void)snprintf(buf, size, "%s invalid (non-printable)", field);
 			return buf;
 		}

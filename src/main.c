@@ -47,18 +47,22 @@ static void after_run(const struct config *cfg, const struct sweep_stats *st, in
 
 static int run(const struct cli *cli, struct config *cfg)
 {
-	char err[512];
+	char err[2048];
 	struct db_filter filter = { cli->email, cli->shard_index, cli->shard_count,
 		cfg->refresh.stale_after_ms };
 	struct sweep_stats st;
+	enum db_open_status why;
 	int rc;
 	memset(&st, 0, sizeof(st));
-	struct db *db = db_open(cfg, &filter, err, sizeof(err));
+	struct db *db = db_open(cfg, &filter, &why, err, sizeof(err));
 	if (db == NULL) {
-		log_error("db", "%s", err);
+		rc = why == DB_OPEN_CONFIG ? EXIT_CONFIG : EXIT_DATABASE;
+		log_error(why == DB_OPEN_CONFIG ? "config" : "db", "%s", err);
+		if (why == DB_OPEN_CONFIG)
+			log_error("config", "the database rejects the configuration; nothing was touched");
 		if (!cli->dry_run)
-			after_run(cfg, &st, EXIT_DATABASE);
-		return EXIT_DATABASE;
+			after_run(cfg, &st, rc);
+		return rc;
 	}
 	if (cli->dry_run) {
 		long n = db_list_due(db, cli->limit);
@@ -102,8 +106,11 @@ int main(int argc, char **argv)
 		return EXIT_CONFIG;
 	cli_apply(&cli, cfg);
 	log_init(cfg->log.format, cfg->log.level);
-	/* A warning, not an error: --check-config still says config OK, a run still runs. */
+	/* Warnings, not errors: --check-config still says config OK, a run still runs. */
 	(void)config_warn_readable_secrets(cfg);
+	if (cfg->upstream.profile == PROFILE_AIMHARDER && cfg->upstream.fingerprint[0] == '\0')
+		log_warn("config", "upstream.fingerprint is empty: a row without a fingerprint of its own"
+				   " fails without a request (an empty fingerprint is never sent)");
 	if (cli.check_config) {
 		printf("config OK\n");
 		config_free(cfg);

@@ -758,10 +758,14 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		log_error("sweep", "cannot set up HTTP (libcurl)");
 		return EXIT_CONFIG;
 	}
-	s.total = db_count_due(db);
-	if (s.total >= 0 && limit > 0 && s.total > limit)
+	long keep = 0;
+	s.total = db_count_due(db, &keep);
+	if (limit > 0 && s.total > limit)
 		s.total = limit;
-	if (s.total >= 0)
+	if (cfg->refresh.keep_when[0] != '\0')
+		log_info("sweep", "%ld rows due (%ld of them never deleted: refresh.keep_when)", s.total,
+		    keep);
+	else
 		log_info("sweep", "%ld rows due", s.total);
 
 	sweep_loop(&s);

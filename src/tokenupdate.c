@@ -30,15 +30,21 @@ const char *answer_kind_name(enum answer_kind kind)
 	return "unknown";
 }
 
+const char *tokenupdate_fingerprint(const struct config *cfg, const char *row_fingerprint)
+{
+	const char *fp = row_fingerprint;
+	if (fp == NULL || fp[0] == '\0')
+		fp = cfg != NULL ? cfg->upstream.fingerprint : NULL;
+	return fp != NULL && fp[0] != '\0' ? fp : NULL;
+}
+
 /* See tokenupdate.h. A NULL token is sent as an empty field; a NULL cfg means no defaults. */
 char *tokenupdate_request_body(const struct config *cfg, const char *token,
     const char *row_fingerprint)
 {
-	const char *fp = row_fingerprint;
+	const char *fp = tokenupdate_fingerprint(cfg, row_fingerprint);
 	char *body = NULL;
 
-	if (fp == NULL || fp[0] == '\0')
-		fp = cfg != NULL ? cfg->upstream.fingerprint : NULL;
 	if (form_append(&body, "token", token != NULL ? token : "") != 0)
 		return NULL;
 	if (fp != NULL && fp[0] != '\0' && form_append(&body, "fingerprint", fp) != 0)
@@ -148,6 +154,10 @@ static int aimharder_build(const struct config *cfg, const struct row *row, void
 {
 	char why[REASON_MAX] = "";
 	memset(out, 0, sizeof(*out));
+	if (tokenupdate_fingerprint(cfg, row->fingerprint) == NULL) {
+		snprintf(err, errlen, "%s", TOKENUPDATE_NO_FINGERPRINT);
+		return -1;
+	}
 	struct cookie_jar *jar = *state;
 	if (jar == NULL) {
 		jar = cookies_new();

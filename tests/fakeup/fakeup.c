@@ -794,8 +794,16 @@ respond_token(struct MHD_Connection *conn, const char *token, struct reply *rp)
 	if (IS("empty"))
 		return answer(conn, 200, "application/json", fmt("{}"), (const char *)NULL);
 	if (IS("badtoken"))
-		return answer(conn, 200, "application/json", fmt("{\"newToken\":\"has space\"}"),
+		return answer(conn, 200, "application/json", fmt("{\"newToken\":\"has\\u007fDEL\"}"),
 		    (const char *)NULL);
+	if (IS("spacetoken")) {
+		char tok[33];
+
+		issue(tok, issued);
+		memcpy(issued, "ok ", 3); /* "ok HEX": printable ASCII with a space, a valid token */
+		return answer(conn, 200, "application/json", fmt("{\"newToken\":\"%s\"}", issued),
+		    (const char *)NULL);
+	}
 	if (IS("huge"))
 		return answer_huge(conn, issued);
 	if (IS("trickle"))
@@ -1274,7 +1282,8 @@ static const char USAGE[] =
     "  trickle         ok, its body sent one byte per --trickle-ms (default 200)\n"
     "  bad             400          redirect   302 to /elsewhere\n"
     "  nonjson         200 HTML     empty      200 {}\n"
-    "  badtoken        200 with a newToken holding a space\n"
+    "  badtoken        200 with a newToken holding a DEL byte (0x7F, not printable)\n"
+    "  spacetoken      200 {\"newToken\":\"ok HEX\"} (a space: printable ASCII, valid)\n"
     "  badutf8         200 with a newToken holding invalid UTF-8\n"
     "  garbage         200 with 512 random bytes as application/json\n"
     "  huge            200 with a 200 KiB body around an ok token\n"

@@ -160,7 +160,9 @@ check_eq "nonjson: body" "<html>oops</html>" "$(cat "$F_DIR/body")"
 check_eq "empty: 200" 200 "$(f_post empty-1)"
 check_eq "empty: body" "{}" "$(cat "$F_DIR/body")"
 check_eq "badtoken: 200" 200 "$(f_post badtoken-1)"
-check_eq "badtoken: newToken with a space" "has space" "$(jq -r .newToken "$F_DIR/body")"
+check_eq "badtoken: newToken with a DEL byte" "has\u007fDEL" "$(jq -r .newToken "$F_DIR/body" | jq -Rr @json | tr -d '"')"
+check_eq "spacetoken: 200" 200 "$(f_post spacetoken-1)"
+check_match "spacetoken: newToken 'ok HEX' (with a space)" '^ok [0-9a-f]{32}$' "$(jq -r .newToken "$F_DIR/body")"
 check_eq "huge: 200" 200 "$(f_post huge-1)"
 check_eq "huge: 200 KiB body" 204800 "$(wc -c <"$F_DIR/body" | tr -d ' ')"
 check "huge: valid JSON with an ok token" f_new_token_ok
@@ -306,7 +308,7 @@ check_eq "stats: connections 1" 1 "$(f_stat connections)"
 check_eq "usage: no option value is a usage error (exit 2)" 2 "$("$FAKEUP_BIN" --help >/dev/null 2>&1; echo $?)"
 f_usage=$("$FAKEUP_BIN" --help 2>&1)
 for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold trickle \
-	bad redirect nonjson empty badtoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
+	bad redirect nonjson empty badtoken spacetoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
 	evilcookie; do
 	check_match "usage: names the $f_mode answer" " ${f_mode}[ ,]" "$f_usage"
 done

@@ -133,7 +133,7 @@ q "DELETE FROM auth_sessions"
 seed 1 down
 seed 1 reset
 seed 1 hang
-write_config "$TEST_TMP/hang.yaml" "$(printf 'upstream:\n  url: ${FAKE_URL}\n  timeout: 500ms\n')"
+write_config "$TEST_TMP/hang.yaml" "$(printf 'upstream:\n  url: ${FAKE_URL}\n  fingerprint: fp-t10\n  timeout: 500ms\n')"
 run_refresher -c "$TEST_TMP/hang.yaml"
 check_eq "gave up: exit 1, 3 failed" "1 3" "$RUN_RC $(summary_field failed)"
 check_eq "gave up: retry.attempts (3) requests each" "3 3" \

@@ -57,8 +57,17 @@ check_eq "database down: exit 3, no request" "3 0" "$RUN_RC $(fake_count_request
 check "database down: a clear message" grep -qi "cannot connect to the database" "$RUN_ERR"
 write_config "$TEST_TMP/notable.yaml" "$(printf 'database:\n  url: ${DATABASE_URL}\n  table: no_such_table\n')"
 run_refresher -c "$TEST_TMP/notable.yaml"
-check_eq "table missing: exit 3, no request" "3 0" "$RUN_RC $(fake_count_requests)"
-check "table missing: says so and points at the migrations" grep -q "no_such_table does not exist.*sql/" "$RUN_ERR"
+check_eq "table the config names missing: a config error (exit 2), no request" "2 0" \
+	"$RUN_RC $(fake_count_requests)"
+check "table the config names missing: names the key with file:line" \
+	grep -q "notable.yaml:[0-9]*:[0-9]*: database.table: no table \"no_such_table\"" "$RUN_ERR"
+q "ALTER TABLE auth_sessions RENAME TO auth_sessions_moved"
+run_refresher -c "$CFG"
+check_eq "default table missing: exit 3 (migrations not applied), no request" "3 0" \
+	"$RUN_RC $(fake_count_requests)"
+check "default table missing: says so and points at the migrations" \
+	grep -q "auth_sessions does not exist: apply the migrations in sql/" "$RUN_ERR"
+q "ALTER TABLE auth_sessions_moved RENAME TO auth_sessions"
 q "ALTER TABLE auth_sessions RENAME COLUMN token_update_claimed_until TO renamed_col"
 run_refresher -c "$CFG"
 check_eq "column missing: exit 3" 3 "$RUN_RC"

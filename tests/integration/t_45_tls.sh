@@ -40,7 +40,7 @@ tls_conns() {
 tls_config() {
 	local ca=""
 	[[ -n "${2:-}" ]] && ca=$(printf '\n  ca_file: %s' "$2")
-	write_config "$1" "$(printf 'upstream:\n  url: ${TLS_URL}\n  timeout: 60s\n  connect_timeout: 30s%s\nretry:\n  attempts: 4\n  base_delay: 10ms\n  max_delay: 50ms\n' "$ca")"
+	write_config "$1" "$(printf 'upstream:\n  url: ${TLS_URL}\n  fingerprint: fp-t45\n  timeout: 60s\n  connect_timeout: 30s%s\nretry:\n  attempts: 4\n  base_delay: 10ms\n  max_delay: 50ms\n' "$ca")"
 }
 
 command -v openssl >/dev/null 2>&1 || die "openssl missing; run make deps"

@@ -27,7 +27,7 @@ wait_for h2_up
 
 seed 120 ok
 export H2_URL="https://127.0.0.1:$h2_port/api/tokenUpdate"
-write_config "$TEST_TMP/h2.yaml" "$(printf 'upstream:\n  url: ${H2_URL}\n  ca_file: %s\n  timeout: 30s\n  connect_timeout: 20s\nrefresh:\n  concurrency: 24\n  batch_size: 40\n' "$H2_DIR/h2.pem")"
+write_config "$TEST_TMP/h2.yaml" "$(printf 'upstream:\n  url: ${H2_URL}\n  fingerprint: fp-t46\n  ca_file: %s\n  timeout: 30s\n  connect_timeout: 20s\nrefresh:\n  concurrency: 24\n  batch_size: 40\n' "$H2_DIR/h2.pem")"
 run_refresher -c "$TEST_TMP/h2.yaml"
 check_eq "http2: exit 0, all 120 refreshed" "0 120" "$RUN_RC $(summary_field refreshed)"
 check_eq "http2: every row holds the upstream's new token" 120 \

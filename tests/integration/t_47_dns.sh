@@ -12,7 +12,7 @@ fake_start --latency-ms 20
 seed 200 ok
 dns_name=upstream-$(rand_hex 4).refresher.test
 export DNS_URL="http://$dns_name:$FAKE_PORT/api/tokenUpdate"
-write_config "$TEST_TMP/dns.yaml" "$(printf 'upstream:\n  url: ${DNS_URL}\nrefresh:\n  concurrency: 32\n  batch_size: 64\n')"
+write_config "$TEST_TMP/dns.yaml" "$(printf 'upstream:\n  url: ${DNS_URL}\n  fingerprint: fp-t47\nrefresh:\n  concurrency: 32\n  batch_size: 64\n')"
 dns_log=$TEST_TMP/dns.names
 : >"$dns_log"
 # An AddressSanitizer build wants its runtime first in the library list; the shim goes before it.

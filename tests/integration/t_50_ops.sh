@@ -26,7 +26,10 @@ check "install: the man page is deploy/man/refresher.1" \
 check_match "install: the installed binary runs --version" '^refresher [0-9]+\.[0-9]+' \
 	"$("$dest/usr/bin/refresher" --version 2>&1)"
 check_eq "install: the installed example config is valid" "config OK" \
-	"$("$dest/usr/bin/refresher" -c "$dest/usr/share/doc/refresher/refresher.yaml" --check-config 2>&1)"
+	"$("$dest/usr/bin/refresher" -c "$dest/usr/share/doc/refresher/refresher.yaml" --check-config 2>/dev/null)"
+check_match "install: --check-config warns that upstream.fingerprint is empty" \
+	"upstream.fingerprint is empty" \
+	"$(env -u AIMHARDER_FINGERPRINT "$dest/usr/bin/refresher" -c "$dest/usr/share/doc/refresher/refresher.yaml" --check-config 2>&1 >/dev/null)"
 check "make uninstall DESTDIR=... PREFIX=/usr" ops_make uninstall DESTDIR="$dest" PREFIX=/usr
 check_eq "uninstall: no file left" "" "$(ops_tree "$dest")"
 check "uninstall: the doc directory is gone" test ! -e "$dest/usr/share/doc/refresher"

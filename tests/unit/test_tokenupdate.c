@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profile.h"
 #include "suites.h"
 #include "tokenupdate.h"
 
@@ -56,6 +57,75 @@ START_TEST(test_body_table)
 	ck_assert_ptr_nonnull(body);
 	ck_assert_str_eq(body, c->want);
 	free(body);
+}
+END_TEST
+
+/* Which fingerprint a row's request carries (NULL: none, the row fails uncalled). */
+struct fp_case {
+	const char *row_fp, *cfg_fp, *want;
+};
+
+static const struct fp_case fp_cases[] = {
+	{ "rowfp", "cfgfp", "rowfp" },
+	{ "rowfp", "", "rowfp" },
+	{ NULL, "cfgfp", "cfgfp" },
+	{ "", "cfgfp", "cfgfp" },
+	{ NULL, "", NULL },
+	{ "", "", NULL },
+	{ NULL, NULL, NULL },
+	{ "", NULL, NULL },
+	{ " ", "", " " }, /* not empty: the application's own value, sent as it is */
+};
+
+START_TEST(test_fingerprint_table)
+{
+	const struct fp_case *c = &fp_cases[_i];
+	struct config cfg;
+	const char *got;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.upstream.fingerprint = (char *)c->cfg_fp;
+	got = tokenupdate_fingerprint(&cfg, c->row_fp);
+	if (c->want == NULL)
+		ck_assert_ptr_null(got);
+	else
+		ck_assert_str_eq(got, c->want);
+}
+END_TEST
+
+/* The profile never builds a request without a fingerprint: the row fails, naming it. */
+START_TEST(test_build_no_fingerprint)
+{
+	static const char *const row_fps[] = { NULL, "" };
+	struct config cfg;
+	char token[] = "tok-SECRET", cookies[] = "[]", id[] = "row-1";
+	char err[REASON_MAX];
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.upstream.fingerprint = (char *)"";
+	for (size_t i = 0; i < sizeof row_fps / sizeof row_fps[0]; i++) {
+		struct row row = { id, NULL, token, cookies, (char *)row_fps[i], NULL };
+		struct request req;
+		void *state = NULL;
+
+		err[0] = '\0';
+		ck_assert_int_eq(profile_aimharder.build(&cfg, &row, &state, &req, err, sizeof err), -1);
+		ck_assert_ptr_null(state);
+		ck_assert_str_eq(err, TOKENUPDATE_NO_FINGERPRINT);
+		ck_assert_ptr_nonnull(strstr(err, "fingerprint"));
+	}
+	/* With upstream.fingerprint set, the same rows are sent with it. */
+	cfg.upstream.fingerprint = (char *)"cfg-fp";
+	for (size_t i = 0; i < sizeof row_fps / sizeof row_fps[0]; i++) {
+		struct row row = { id, NULL, token, cookies, (char *)row_fps[i], NULL };
+		struct request req;
+		void *state = NULL;
+
+		ck_assert_int_eq(profile_aimharder.build(&cfg, &row, &state, &req, err, sizeof err), 0);
+		ck_assert_str_eq(req.body, "token=tok-SECRET&fingerprint=cfg-fp");
+		request_clear(&req);
+		profile_aimharder.free_state(state);
+	}
 }
 END_TEST
 
@@ -142,8 +212,14 @@ static const struct cls_case cls_cases[] = {
 	{ 200, S(""), 1, ANSWER_FAILED, NULL, "response body over the size limit" },
 	/* bad newToken */
 	{ 200, S("{\"newToken\":\"\"}"), 0, ANSWER_FAILED, NULL, "newToken empty" },
-	{ 200, S("{\"newToken\":\"a b\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
-	{ 200, S("{\"newToken\":\" abc\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
+	/* SPEC: printable ASCII is 0x20-0x7E, the space included; the boundaries either side */
+	{ 200, S("{\"newToken\":\"a\\u001fb\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
+	{ 200, S("{\"newToken\":\"a b\"}"), 0, ANSWER_REFRESHED, "a b", "refreshed" },
+	{ 200, S("{\"newToken\":\" abc \"}"), 0, ANSWER_REFRESHED, " abc ", "refreshed" },
+	{ 200, S("{\"newToken\":\" \"}"), 0, ANSWER_REFRESHED, " ", "refreshed" },
+	{ 200, S("{\"newToken\":\"a~b\"}"), 0, ANSWER_REFRESHED, "a~b", "refreshed" },
+	{ 200, S("{\"newToken\":\"a\\u007fb\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
+	{ 200, S("{\"newToken\":\"a\tb\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
 	{ 200, S("{\"newToken\":\"abc\\n\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
 	{ 200, S("{\"newToken\":\"a\\u0000b\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
 	{ 200, S("{\"newToken\":\"\\u007f\"}"), 0, ANSWER_FAILED, NULL, "newToken invalid (non-printable)" },
@@ -314,7 +390,7 @@ END_TEST
 START_TEST(test_classify_no_secrets)
 {
 	static const char *bodies[] = {
-		"{\"newToken\":\"SECRET TOKEN\"}",
+		"{\"newToken\":\"SECRET\\tTOKEN\"}",
 		"{\"newToken\":\"SECRET\\u0001\"}",
 		"{\"newToken\":\"SECRET\"} SECRET",
 		"SECRET",
@@ -362,6 +438,8 @@ Suite *tokenupdate_suite(void)
 
 	tcase_add_loop_test(tc, test_body_table, 0, (int)(sizeof body_cases / sizeof body_cases[0]));
 	tcase_add_test(tc, test_body_no_config);
+	tcase_add_loop_test(tc, test_fingerprint_table, 0, (int)(sizeof fp_cases / sizeof fp_cases[0]));
+	tcase_add_test(tc, test_build_no_fingerprint);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("classify");
