@@ -115,6 +115,15 @@ static const char *res_error_line(PGresult *res, PGconn *conn, char *buf, size_t
 	return first_line(m, buf, size);
 }
 
+/* The primary message of a failed result (no "ERROR:" prefix), else one line as res_error_line. */
+static const char *res_primary(PGresult *res, PGconn *conn, char *buf, size_t size)
+{
+	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (m == NULL || *m == '\0')
+		return res_error_line(res, conn, buf, size);
+	return first_line(m, buf, size);
+}
+
 /* Quotes one identifier ("a""b"). Caller frees. */
 static char *quote_ident(const char *s, size_t len)
 {
@@ -526,6 +535,39 @@ out:
 	return rc;
 }
 
+/*
+ * Under row security with database.row_security: allow, a role whose
+ * policies let it see no row of a table that holds rows (by the planner's
+ * estimate) has almost surely no policy of its own: every session would die
+ * while the run looks healthy. That is an error, not "0 rows due".
+ */
+static int rls_hides_all(struct db *db, const char *oid, enum db_open_status *st, char *err,
+    size_t errlen)
+{
+	char line[256];
+	/* Two estimates anyone may read: the planner's (after ANALYZE) and the statistics'. */
+	char *sql = sql_printf("SELECT EXISTS (SELECT 1 FROM %s), greatest((SELECT reltuples::bigint"
+			       " FROM pg_class WHERE oid = %s), pg_stat_get_live_tuples(%s))",
+	    db->table, oid, oid);
+	if (sql == NULL)
+		return open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
+	PGresult *res = PQexecParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+	free(sql);
+	int rc = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		rc = open_fail(st, DB_OPEN_DATABASE, err, errlen, "cannot read %s: %s", db->qualified,
+		    res_error_line(res, db->conn, line, sizeof(line)));
+	else if (strcmp(PQgetvalue(res, 0, 0), "f") == 0 && strtol(PQgetvalue(res, 0, 1), NULL, 10) > 0)
+		rc = open_fail(st, DB_OPEN_DATABASE, err, errlen,
+		    "row level security on %s hides every row from role \"%s\" (the table holds about %s"
+		    " rows): give the role a policy that lets it see, update and delete the rows it should"
+		    " refresh (sql/roles/refresher_role.sql creates one), or connect as a role that"
+		    " bypasses row security",
+		    db->qualified, db->role, PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return rc;
+}
+
 /* A database.columns role and the name it has by default ("" = absent). */
 struct role_col {
 	const char *role, *name, *dflt;
@@ -647,6 +689,8 @@ static int check_schema(struct db *db, enum db_open_status *st, char *err, size_
 		    db->qualified, db->role, db->role);
 		goto out;
 	}
+	if (rls && rls_hides_all(db, oid, st, err, errlen) != 0)
+		goto out;
 	if (rls)
 		log_warn("db", "row level security is active on %s for role \"%s\""
 			       " (database.row_security: allow): only the rows its policies let it see"
@@ -722,7 +766,7 @@ static int check_expr(struct db *db, const char *key, const char *expr, enum db_
 			(void)config_locate(db->cfg, key, loc, sizeof(loc));
 			rc = open_fail(st, DB_OPEN_CONFIG, err, errlen,
 			    "%s: %s: rejected by the database: %s%s", loc, key,
-			    res_error_line(res, db->conn, line, sizeof(line)), hint);
+			    res_primary(res, db->conn, line, sizeof(line)), hint);
 		}
 	}
 	PQclear(res);
@@ -822,13 +866,16 @@ static char *row_expr(const struct db *db, const char *expr, const char *none)
 	return sql_printf("EXISTS (SELECT FROM (SELECT t.*) AS %s WHERE (\n%s\n))", db->alias, expr);
 }
 
+/* What a logout row kept by the mass-logout guard says (SPEC). */
+#define MASS_LOGOUT_MARK "logout (not deleted: mass logout)"
+
 /* Result kinds in the write statement's unnest(); match the CASEs in the SQL. */
 #define KIND_REFRESHED 0
 #define KIND_LOGOUT 1 /* delete, or keep and mark where the config or the application says so */
 #define KIND_FAILED 2
 #define KIND_RELEASE 3
 #define KIND_LOGOUT_HOLD 4 /* keep and mark where keep_when says so; else write nothing yet */
-#define KIND_LOGOUT_MASS 5 /* keep and mark 'logout (not deleted: mass logout)' */
+#define KIND_LOGOUT_MASS 5 /* keep and mark MASS_LOGOUT_MARK (keep_when rows: 'logout') */
 
 static int build_sql(struct db *db)
 {
@@ -896,14 +943,15 @@ static int build_sql(struct db *db)
 			    " upd AS (UPDATE %s t SET %s"
 			    " FROM res x WHERE x.kind = 0 AND t.%s = x.id AND (t.%s = x.sent OR t.%s = x.tok)%s"
 			    " RETURNING x.ord, 'r'::text AS how),"
-			    " km AS (UPDATE %s t SET last_token_update_error = CASE WHEN x.kind = 5"
-			    " THEN 'logout (not deleted: mass logout)' ELSE 'logout' END,"
-			    " last_token_update_date = CASE WHEN x.kind = 5 THEN t.last_token_update_date ELSE now() END,"
+			    " km AS (UPDATE %s t SET last_token_update_error = CASE WHEN x.kind = 5 AND NOT %s"
+			    " THEN '" MASS_LOGOUT_MARK "' ELSE 'logout' END,"
+			    " last_token_update_date = CASE WHEN x.kind = 5 AND NOT %s"
+			    " THEN t.last_token_update_date ELSE now() END,"
 			    " " CLAIM_CLEAR
 			    " FROM res x WHERE x.kind IN (1, 4, 5) AND t.%s = x.id AND t.%s = x.sent%s"
 			    " AND (x.kind = 5 OR %s OR %s OR (x.kind = 1 AND " APP_HOLDS "))"
-			    " RETURNING x.ord, CASE WHEN x.kind = 5 THEN 'm' WHEN %s THEN 'K'"
-			    " WHEN x.kind = 1 AND " APP_HOLDS " THEN 'a' ELSE 'k' END AS how),"
+			    " RETURNING x.ord, CASE WHEN %s THEN 'K' WHEN x.kind = 1 AND " APP_HOLDS " THEN 'a'"
+			    " WHEN t.last_token_update_error = '" MASS_LOGOUT_MARK "' THEN 'm' ELSE 'k' END AS how),"
 			    "%s"
 			    " held AS (SELECT x.ord, 'h'::text AS how FROM res x JOIN %s t ON t.%s = x.id"
 			    " WHERE x.kind = 4 AND t.%s = x.sent%s AND NOT %s),"
@@ -922,7 +970,7 @@ static int build_sql(struct db *db)
 			    " SELECT ord, how FROM done",
 			    db->id_type,
 			    db->table, set, db->c_id, db->c_token, db->c_token, and_w,
-			    db->table, db->c_id, db->c_token, and_w, keep_all ? "true" : "false", k,
+			    db->table, k, k, db->c_id, db->c_token, and_w, keep_all ? "true" : "false", k,
 			    keep_all ? "true" : "false",
 			    del ? del : "",
 			    db->table, db->c_id, db->c_token, and_w, k,
@@ -967,7 +1015,7 @@ static int count_due(struct db *db, enum db_open_status *st, char *err, size_t e
 		    cfg->refresh.keep_when[0] == '\0' ? "database.where"
 		    : cfg->database.where[0] == '\0' ? "refresh.keep_when"
 						     : "database.where or refresh.keep_when",
-		    res_error_line(res, db->conn, line, sizeof(line)));
+		    res_primary(res, db->conn, line, sizeof(line)));
 	} else {
 		rc = open_fail(st, DB_OPEN_DATABASE, err, errlen, "count due rows: %s",
 		    res_error_line(res, db->conn, line, sizeof(line)));

@@ -54,6 +54,12 @@ int metrics_format(char *buf, size_t size, const struct sweep_stats *st, int exi
 	    "# HELP refresher_last_run_breaker_open 1 when the circuit breaker stopped the last run.\n"
 	    "# TYPE refresher_last_run_breaker_open gauge\n"
 	    "refresher_last_run_breaker_open %d\n"
+	    "# HELP refresher_last_run_mass_logout 1 when the last run's logouts looked like a mistake and none was deleted.\n"
+	    "# TYPE refresher_last_run_mass_logout gauge\n"
+	    "refresher_last_run_mass_logout %d\n"
+	    "# HELP refresher_last_run_kept_logouts Logout rows the last run kept as refresh.keep_when says.\n"
+	    "# TYPE refresher_last_run_kept_logouts gauge\n"
+	    "refresher_last_run_kept_logouts %ld\n"
 	    "# HELP refresher_last_run_unwritten_tokens Issued tokens the last run could not write.\n"
 	    "# TYPE refresher_last_run_unwritten_tokens gauge\n"
 	    "refresher_last_run_unwritten_tokens %ld\n"
@@ -69,7 +75,8 @@ int metrics_format(char *buf, size_t size, const struct sweep_stats *st, int exi
 	    "# HELP refresher_last_success_timestamp_seconds Unix time the last run that exited 0 ended.\n"
 	    "# TYPE refresher_last_success_timestamp_seconds gauge\n"
 	    "refresher_last_success_timestamp_seconds %.3f\n",
-	    st->due, st->retries, st->throttle_waits, st->breaker_open, st->unwritten,
+	    st->due, st->retries, st->throttle_waits, st->breaker_open, st->mass_logout,
+	    st->kept_by_rule, st->unwritten,
 	    (double)st->duration_ms / 1000.0, exit_code, now, exit_code == 0 ? now : last_success);
 	return bad ? -1 : (int)off;
 }

@@ -35,7 +35,10 @@ char *notify_body(const struct sweep_stats *st, int exit_code, const char *host)
 	    "refresher on %s exited %d (%s%s): due=%ld refreshed=%ld logged_out=%ld failed=%ld"
 	    " superseded=%ld released=%ld retries=%ld duration=%.1fs",
 	    host, exit_code, exit_meaning(exit_code),
-	    st->breaker_open ? "; upstream looks unhealthy, circuit breaker open" : "", st->due,
+	    st->breaker_open	? "; upstream looks unhealthy, circuit breaker open"
+	    : st->mass_logout	? "; mass logout, no session deleted: check the credentials"
+				: "",
+	    st->due,
 	    st->count[OUTCOME_REFRESHED], st->count[OUTCOME_LOGGED_OUT], st->count[OUTCOME_FAILED],
 	    st->count[OUTCOME_SUPERSEDED], st->count[OUTCOME_RELEASED], st->retries,
 	    (double)st->duration_ms / 1000.0);

@@ -9,6 +9,7 @@
 
 #include "backoff.h"
 #include "defaults.h"
+#include "guard.h"
 #include "log.h"
 #include "parse.h"
 #include "sweep.h"
@@ -83,6 +84,11 @@ struct sweep {
 	long claim_want; /* rows it asked for */
 	char **exclude; /* ids this run finished that may still look due */
 	size_t nexclude, capexclude;
+	struct result **held; /* logout rows whose delete waits for the mass-logout guard */
+	size_t nheld, capheld;
+	int guarding; /* the guard applies: logout rows are held back until it decides */
+	long answers; /* rows' outcomes so far (refreshed, logout, failed; superseded among them) */
+	long logouts; /* logout answers so far */
 	long first_attempts; /* requests that were a row's first */
 	long retries_scheduled; /* retries granted from the budget */
 	int consecutive_bad; /* answers in a row that were transient or failed (breaker) */
@@ -153,6 +159,23 @@ static void result_free(struct result *r)
 	free(r);
 }
 
+/* Appends a result to the pending writes (it owns its row); 0, or -1 on OOM. */
+static int pend(struct sweep *s, struct result *r)
+{
+	if (s->npending == s->cappending) {
+		size_t cap = s->cappending ? s->cappending * 2 : FLUSH_BATCH * 2;
+		struct result **p = realloc(s->pending, cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		s->pending = p;
+		s->cappending = cap;
+	}
+	if (s->npending == 0)
+		s->oldest_pending = now_ms();
+	s->pending[s->npending++] = r;
+	return 0;
+}
+
 /*
  * Finishes a job with an outcome: the result joins the pending writes and
  * owns the job's row from here on (the job itself is freed). From a verdict
@@ -166,19 +189,17 @@ static int finish(struct sweep *s, struct job *j, enum outcome o, struct verdict
 	struct result *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -1;
-	if (s->npending == s->cappending) {
-		size_t cap = s->cappending ? s->cappending * 2 : FLUSH_BATCH * 2;
-		struct result **p = realloc(s->pending, cap * sizeof(*p));
-		if (p == NULL) {
-			free(r);
-			return -1;
-		}
-		s->pending = p;
-		s->cappending = cap;
-	}
 	r->row = j->row;
-	j->row = NULL;
 	r->outcome = o;
+	if (reason)
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	if (o == OUTCOME_LOGGED_OUT)
+		r->logout = !s->guarding ? LOGOUT_DELETE : s->st->mass_logout ? LOGOUT_MASS : LOGOUT_HOLD;
+	if (pend(s, r) != 0) {
+		free(r);
+		return -1;
+	}
+	j->row = NULL; /* taken */
 	if (v != NULL) {
 		r->new_token = v->new_token;
 		r->cookies = v->cookies;
@@ -186,11 +207,10 @@ static int finish(struct sweep *s, struct job *j, enum outcome o, struct verdict
 		r->expires_at = v->expires_at;
 		v->new_token = v->cookies = v->access_token = NULL;
 	}
-	if (reason)
-		snprintf(r->reason, sizeof(r->reason), "%s", reason);
-	if (s->npending == 0)
-		s->oldest_pending = now_ms();
-	s->pending[s->npending++] = r;
+	if (o != OUTCOME_RELEASED)
+		s->answers++;
+	if (o == OUTCOME_LOGGED_OUT)
+		s->logouts++;
 	job_free(s->profile, j);
 	return 0;
 }
@@ -210,25 +230,105 @@ static void remember_exclude(struct sweep *s, const char *id)
 		s->exclude[s->nexclude++] = dup;
 }
 
+/*
+ * Keeps a logout row whose delete waits for the guard's decision. Only what
+ * its last write needs stays in memory (id, sent token, claim). Returns 0, or
+ * -1 on OOM (the row is then simply left: its lease expires, nothing deleted).
+ */
+static int hold(struct sweep *s, struct result *r)
+{
+	if (s->nheld == s->capheld) {
+		size_t cap = s->capheld ? s->capheld * 2 : 64;
+		struct result **p = realloc(s->held, cap * sizeof(*p));
+		if (p == NULL)
+			return -1;
+		s->held = p;
+		s->capheld = cap;
+	}
+	free(r->row->cookies);
+	free(r->row->fingerprint);
+	r->row->cookies = r->row->fingerprint = NULL;
+	s->held[s->nheld++] = r;
+	return 0;
+}
+
+/*
+ * The guard has decided: the held logout rows go to their last write,
+ * deleted (LOGOUT_DELETE) or, after a mass logout, kept and marked.
+ */
+static void release_held(struct sweep *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->nheld; i++) {
+		struct result *r = s->held[i];
+		r->logout = s->st->mass_logout ? LOGOUT_MASS : LOGOUT_DELETE;
+		if (pend(s, r) != 0)
+			s->held[k++] = r; /* out of memory: tried again on the next turn */
+	}
+	s->nheld = k;
+}
+
 /* Logs, counts and frees written results. */
 static void account(struct sweep *s, struct result *r)
 {
 	const char *id = r->row->id;
+	if (r->outcome == OUTCOME_LOGGED_OUT && r->note == WRITE_NOTE_HELD_BACK) {
+		/* Nothing written yet: the row waits for the guard (or goes now, if it tripped). */
+		int rc;
+		if (s->st->mass_logout) {
+			r->logout = LOGOUT_MASS;
+			rc = pend(s, r);
+		} else {
+			rc = hold(s, r);
+		}
+		if (rc == 0) {
+			log_debug(id, "logged out upstream: delete held back until the run can tell"
+				      " it is no mass logout");
+			return;
+		}
+		log_error(id, "out of memory: a logout row is left as it is");
+		row_free(r->row);
+		r->row = NULL;
+		result_free(r);
+		return;
+	}
 	s->st->count[r->outcome]++;
 	switch (r->outcome) {
 	case OUTCOME_REFRESHED:
 		log_debug(id, "refreshed");
 		break;
 	case OUTCOME_LOGGED_OUT:
-		log_info(id, "logged out upstream: %s",
-		    s->cfg->refresh.on_logout == ON_LOGOUT_KEEP ? "row kept, marked 'logout'" : "row deleted");
+		switch (r->note) {
+		case WRITE_NOTE_KEPT_RULE:
+			s->st->kept_by_rule++;
+			log_warn(id, "logged out upstream: row kept, as refresh.keep_when says it is never"
+				     " deleted; marked 'logout'");
+			break;
+		case WRITE_NOTE_KEPT_HELD:
+			log_info(id, "logged out upstream: row kept, as the application holds it now;"
+				     " marked 'logout', a later run deletes it");
+			break;
+		case WRITE_NOTE_MASS:
+			log_info(id, "logged out upstream: row kept (mass logout), marked"
+				     " 'logout (not deleted: mass logout)'");
+			break;
+		case WRITE_NOTE_KEPT:
+			log_info(id, "logged out upstream: row kept, marked 'logout'");
+			break;
+		default:
+			log_info(id, "logged out upstream: row deleted");
+			break;
+		}
 		break;
 	case OUTCOME_FAILED:
 		log_warn(id, "failed: %s", r->reason);
 		remember_exclude(s, id);
 		break;
 	case OUTCOME_SUPERSEDED:
-		log_info(id, "superseded: the token changed while we called; row left as it is");
+		if (r->note == WRITE_NOTE_NOT_MATCHING)
+			log_info(id, "superseded: the row no longer matches database.where; left as it is");
+		else
+			log_info(id, "superseded: the token changed while we called; row left as it is");
 		remember_exclude(s, id);
 		break;
 	case OUTCOME_RELEASED:
@@ -368,7 +468,7 @@ static void claim(struct sweep *s)
 	 * release it (failed, superseded) before this claim runs, and it must
 	 * not be called twice.
 	 */
-	size_t nx = s->nexclude + s->npending + s->nwriting;
+	size_t nx = s->nexclude + s->npending + s->nwriting + s->nheld;
 	char **ids = malloc((nx ? nx : 1) * sizeof(*ids));
 	if (ids == NULL)
 		return; /* tried again on the next turn of the loop */
@@ -379,6 +479,8 @@ static void claim(struct sweep *s)
 		ids[k++] = s->pending[i]->row->id;
 	for (size_t i = 0; i < s->nwriting; i++)
 		ids[k++] = s->writing[i]->row->id;
+	for (size_t i = 0; i < s->nheld; i++)
+		ids[k++] = s->held[i]->row->id;
 	int rc = db_claim_send(s->db, want, ids, nx);
 	free(ids);
 	if (rc != 0) {
@@ -479,6 +581,41 @@ static void adapt_limit(struct sweep *s, const struct upstream_done *d, enum ans
 		    before, s->limit_now);
 }
 
+/* The likely causes of a mass logout, per profile, for the message. */
+static const char *mass_logout_causes(const struct config *cfg)
+{
+	if (cfg->upstream.profile == PROFILE_OAUTH2)
+		return "the credentials of another client (upstream.client_id, upstream.client_secret),"
+		       " the token endpoint of another tenant (upstream.url)";
+	return "a wrong or empty fingerprint (upstream.fingerprint, or the rows' own), the endpoint"
+	       " of another site (upstream.url)";
+}
+
+/*
+ * Trips the mass-logout guard once its numbers say so: no logout row of this
+ * run is deleted (they are kept and marked), and the run stops claiming.
+ */
+static void check_guard(struct sweep *s)
+{
+	const struct config *cfg = s->cfg;
+	if (!s->guarding || s->st->mass_logout ||
+	    !guard_mass_logout(s->logouts, s->answers, cfg->breaker.logout_min,
+		cfg->breaker.logout_share))
+		return;
+	s->st->mass_logout = 1;
+	log_error("sweep", "mass logout: %ld of the run's %ld answers so far were logouts"
+			   " (breaker.logout_min %d, breaker.logout_share %g): deleting none of them;"
+			   " they are kept, marked 'logout (not deleted: mass logout)'. Likely causes: %s,"
+			   " or an incident at the upstream. Stopping; rows not called stay due",
+	    s->logouts, s->answers, cfg->breaker.logout_min, cfg->breaker.logout_share,
+	    mass_logout_causes(cfg));
+	for (size_t i = 0; i < s->npending; i++)
+		if (s->pending[i]->outcome == OUTCOME_LOGGED_OUT)
+			s->pending[i]->logout = LOGOUT_MASS;
+	release_held(s);
+	drain(s, "mass logout");
+}
+
 /* Decides what a finished request means for its job. */
 static void handle_done(struct sweep *s, struct upstream_done *d)
 {
@@ -536,6 +673,7 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		break;
 	case ANSWER_LOGOUT:
 		(void)finish(s, j, OUTCOME_LOGGED_OUT, NULL, NULL);
+		check_guard(s);
 		break;
 	case ANSWER_REFRESHED:
 		if (finish(s, j, OUTCOME_REFRESHED, &a, NULL) != 0) {
@@ -665,7 +803,8 @@ static long start_ready(struct sweep *s)
 static int finished(const struct sweep *s)
 {
 	return (s->exhausted || s->draining) && s->ready.n == 0 && s->waiting.n == 0 &&
-	    upstream_in_flight(s->up) == 0 && s->npending == 0 && s->nwriting == 0 && !s->claiming;
+	    upstream_in_flight(s->up) == 0 && s->npending == 0 && s->nwriting == 0 && !s->claiming &&
+	    s->nheld == 0;
 }
 
 /* How long the database has been unusable: failing, or sitting on a statement. 0 = fine. */
@@ -704,6 +843,10 @@ static void sweep_loop(struct sweep *s)
 		long next_wake = wake_waiting(s, now);
 		long pace_wait = start_ready(s);
 		int idle = upstream_in_flight(s->up) == 0 && s->ready.n == 0;
+		/* Every row has its outcome: the guard can tell now, and the held deletes go. */
+		if (s->nheld > 0 && (s->exhausted || s->draining) && idle && s->waiting.n == 0 &&
+		    !s->claiming)
+			release_held(s);
 		if (s->npending > 0 && s->nwriting == 0 && db_usable(s, now) &&
 		    (s->npending >= FLUSH_BATCH || now - s->oldest_pending >= FLUSH_INTERVAL_MS ||
 			(idle && (s->waiting.n == 0 || s->draining))))
@@ -750,6 +893,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	s.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ULL;
 	s.started = now_ms();
 	s.limit_now = cfg->refresh.concurrency;
+	s.guarding = cfg->refresh.on_logout == ON_LOGOUT_DELETE && cfg->breaker.logout_min > 0;
 	s.next_progress = s.started + (log_status_enabled() ? STATUS_INTERVAL_MS : PROGRESS_INTERVAL_MS);
 	if (cfg->refresh.max_runtime_ms > 0)
 		s.deadline = s.started + cfg->refresh.max_runtime_ms;
@@ -773,6 +917,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 
 	/* A write still in flight (the database was lost) did not become durable. */
 	requeue_writing(&s);
+	release_held(&s); /* not deleted: counted with the other unwritten results */
 	for (size_t i = 0; i < s.npending; i++) {
 		struct result *r = s.pending[i];
 		/* It happened, but is not durable: count it, and say what was lost. */
@@ -787,6 +932,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		    stats->unwritten);
 	free(s.pending);
 	free(s.writing);
+	free(s.held);
 	for (size_t i = 0; i < s.nexclude; i++)
 		free(s.exclude[i]);
 	free(s.exclude);
@@ -796,7 +942,8 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		return EXIT_DATABASE;
 	if (stats->stopped_by_signal)
 		return EXIT_SIGNAL;
-	return stats->count[OUTCOME_FAILED] > 0 || stats->breaker_open || stats->credentials_refused
+	return stats->count[OUTCOME_FAILED] > 0 || stats->breaker_open || stats->credentials_refused ||
+		stats->mass_logout
 	    ? EXIT_FAILED_ROWS
 	    : EXIT_OK;
 }

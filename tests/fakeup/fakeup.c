@@ -748,6 +748,13 @@ respond_token(struct MHD_Connection *conn, const char *token, struct reply *rp)
 	*status = 200;
 	if (IS("logout"))
 		return answer(conn, 200, "application/json", fmt("{\"logout\":1}"), (const char *)NULL);
+	if (IS("holdlogout")) {
+		if (!await(conn, -1, true)) {
+			*status = 0; /* the server is stopping or the client left */
+			return MHD_NO;
+		}
+		return answer(conn, 200, "application/json", fmt("{\"logout\":1}"), (const char *)NULL);
+	}
 	if (IS("logoutnull")) {
 		char tok[33];
 
@@ -1279,6 +1286,7 @@ static const char USAGE[] =
     "  hang            no answer until the client leaves (at most 10 minutes)\n"
     "  slow            ok after --slow-ms (default 1500)\n"
     "  hold            ok once the file CONTROL/release exists\n"
+    "  holdlogout      200 {\"logout\":1} once the file CONTROL/release exists\n"
     "  trickle         ok, its body sent one byte per --trickle-ms (default 200)\n"
     "  bad             400          redirect   302 to /elsewhere\n"
     "  nonjson         200 HTML     empty      200 {}\n"

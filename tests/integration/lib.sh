@@ -283,6 +283,30 @@ selected() {
 	return 1
 }
 
+# db_url_as ROLE PASSWORD: prints a DATABASE_URL that logs in as ROLE (created beforehand, e.g.
+# by sql/roles/refresher_role.sql): through pgbouncer when POOLER is set (the role is added to its
+# auth file, which it re-reads on SIGHUP), else direct. The password joins the secret scan.
+db_url_as() {
+	local user=$1 pass=$2 sockenc i
+	printf '%s\n' "$pass" >>"$TEST_TMP/secrets.txt"
+	if [[ -z "$POOLER" ]]; then
+		sockenc=$(jq -rn --arg s "$TEST_TMP" '$s|@uri')
+		echo "postgresql://$user:$pass@/$PGDATABASE?host=$sockenc&port=$PGPORT"
+		return 0
+	fi
+	if ! grep -q "^\"$user\" \"$pass\"\$" "$PGB_DIR/userlist.txt"; then
+		printf '"%s" "%s"\n' "$user" "$pass" >>"$PGB_DIR/userlist.txt"
+		kill -HUP "$(<"$PGB_DIR/pgbouncer.pid")" 2>/dev/null
+	fi
+	sockenc=$(jq -rn --arg s "$PGB_DIR" '$s|@uri')
+	for ((i = 0; i < 100; i++)); do
+		PGPASSWORD=$pass psql -X -q -At -h "$PGB_DIR" -p "$PGB_PORT" -U "$user" -d "$PGDATABASE" \
+			-c "SELECT 1" >/dev/null 2>&1 && break
+		sleep 0.05
+	done
+	echo "postgresql://$user:$pass@/$PGDATABASE?host=$sockenc&port=$PGB_PORT"
+}
+
 # Runs SQL through psql (unaligned, tuples only, stops at the first error) and prints the result.
 q() {
 	PGOPTIONS="-c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 -c "$*"

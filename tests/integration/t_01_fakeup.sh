@@ -186,6 +186,8 @@ fake_release
 wait "$hold_pid"
 check_eq "hold: answers once released" 200 "$(cat "$F_DIR/hold.status")"
 check_eq "hold: in_flight back to 0" 0 "$(f_stat in_flight)"
+check_eq "holdlogout: released, answers logout" '200 {"logout":1}' \
+	"$(f_post holdlogout-1) $(cat "$F_DIR/body")"
 
 # stats
 check_eq "stats: requests counts every POST" "$(fake_count_requests)" "$(f_stat requests)"
@@ -307,7 +309,7 @@ check_eq "stats: connections 1" 1 "$(f_stat connections)"
 # usage
 check_eq "usage: no option value is a usage error (exit 2)" 2 "$("$FAKEUP_BIN" --help >/dev/null 2>&1; echo $?)"
 f_usage=$("$FAKEUP_BIN" --help 2>&1)
-for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold trickle \
+for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold holdlogout trickle \
 	bad redirect nonjson empty badtoken spacetoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
 	evilcookie; do
 	check_match "usage: names the $f_mode answer" " ${f_mode}[ ,]" "$f_usage"

@@ -13,5 +13,6 @@ Suite *form_suite(void);        /* test_form.c */
 Suite *backoff_suite(void);     /* test_backoff.c */
 Suite *tokenupdate_suite(void); /* test_tokenupdate.c */
 Suite *oauth2_suite(void);      /* test_oauth2.c */
+Suite *sqlexpr_suite(void);     /* test_sqlexpr.c: sqlexpr and the mass-logout guard */
 
 #endif

@@ -229,6 +229,11 @@ static void assert_defaults(const struct config *c)
 	ck_assert_int_eq(c->retry.max_delay_ms, 30000);
 	ck_assert(c->retry.budget == 0.2);
 	ck_assert_int_eq(c->breaker.window, 50);
+	ck_assert_int_eq(c->breaker.logout_min, 10);
+	ck_assert(c->breaker.logout_share == 0.5);
+	ck_assert_str_eq(c->database.where, "");
+	ck_assert_int_eq(c->database.row_security, ROW_SECURITY_REFUSE);
+	ck_assert_str_eq(c->refresh.keep_when, "");
 	ck_assert_int_eq(c->log.format, LOG_FORMAT_TEXT);
 	ck_assert_int_eq(c->log.level, LOG_LEVEL_INFO);
 	ck_assert_str_eq(c->metrics.textfile, "");
@@ -370,7 +375,8 @@ END_TEST
 enum field {
 	F_PROFILE, F_CLIENT_AUTH, F_ON_LOGOUT, F_LOG_FORMAT, F_LOG_LEVEL, F_NFORM, F_NCAPTURE,
 	F_URL, F_UPSTREAM_URL, F_FINGERPRINT, F_CA_FILE, F_COOKIES_COL, F_FP_COL, F_CONCURRENCY,
-	F_STALE_AFTER, F_BUDGET_X10, F_TABLE,
+	F_STALE_AFTER, F_BUDGET_X10, F_TABLE, F_WHERE, F_KEEP_WHEN, F_ROW_SECURITY, F_LOGOUT_MIN,
+	F_LOGOUT_SHARE_X100,
 };
 
 static const struct {
@@ -422,6 +428,26 @@ static const struct {
 	{ DB "retry:\n  budget: 0\n", F_BUDGET_X10, 0, NULL },
 	{ DB "retry:\n  budget: 10\n", F_BUDGET_X10, 100, NULL },
 	{ DB "  table: s_1.T$x\n", F_TABLE, 0, "s_1.T$x" },
+	/* The application's own rules: SQL expressions, row security, the mass-logout guard. */
+	{ DB "  where: \"session_type = 'background'\"\n", F_WHERE, 0, "session_type = 'background'" },
+	{ DB "  where: \"\"\n", F_WHERE, 0, "" },
+	{ DB "  where: ~\n", F_WHERE, 0, "" },
+	{ DB "  where: >-\n    NOT protected\n    AND session_type = 'device'\n", F_WHERE, 0,
+	  "NOT protected AND session_type = 'device'" },
+	{ DB "  where: |\n    a -- why\n    OR b\n", F_WHERE, 0, "a -- why\nOR b\n" },
+	{ DB "  where: \"note = 'x$$y'\"\n", F_WHERE, 0, "note = 'x$y'" },
+	{ DB "  where: \"note = '${RT_SET}'\"\n", F_WHERE, 0, "note = 'value'" },
+	{ DB "refresh:\n  keep_when: \"protected OR session_type = 'background'\"\n", F_KEEP_WHEN, 0,
+	  "protected OR session_type = 'background'" },
+	{ DB "  row_security: allow\n", F_ROW_SECURITY, ROW_SECURITY_ALLOW, NULL },
+	{ DB "  row_security: refuse\n", F_ROW_SECURITY, ROW_SECURITY_REFUSE, NULL },
+	{ DB "breaker:\n  logout_min: 0\n", F_LOGOUT_MIN, 0, NULL },
+	{ DB "breaker:\n  logout_min: 1000000000\n", F_LOGOUT_MIN, 1000000000, NULL },
+	{ DB "breaker:\n  logout_share: 0\n", F_LOGOUT_SHARE_X100, 0, NULL },
+	{ DB "breaker:\n  logout_share: 0.25\n", F_LOGOUT_SHARE_X100, 25, NULL },
+	{ DB "breaker:\n  logout_share: 1\n", F_LOGOUT_SHARE_X100, 100, NULL },
+	/* No fingerprint column is fine with upstream.fingerprint set. */
+	{ DB "  columns: {fingerprint: \"\"}\nupstream:\n  fingerprint: fp\n", F_FP_COL, 0, "" },
 	/* Anchors are fine; only aliases are refused. */
 	{ DB "refresh: &r\n  concurrency: &c 3\n", F_CONCURRENCY, 3, NULL },
 	/* Comments, a BOM, explicit document markers. */
@@ -458,6 +484,11 @@ START_TEST(test_ok_cases)
 	case F_STALE_AFTER: got = c->refresh.stale_after_ms; break;
 	case F_BUDGET_X10: got = (long)(c->retry.budget * 10); break;
 	case F_TABLE: sgot = c->database.table; break;
+	case F_WHERE: sgot = c->database.where; break;
+	case F_KEEP_WHEN: sgot = c->refresh.keep_when; break;
+	case F_ROW_SECURITY: got = c->database.row_security; break;
+	case F_LOGOUT_MIN: got = c->breaker.logout_min; break;
+	case F_LOGOUT_SHARE_X100: got = (long)(c->breaker.logout_share * 100 + 0.5); break;
 	}
 	if (ok_cases[_i].swant != NULL)
 		ck_assert_str_eq(sgot, ok_cases[_i].swant);
@@ -536,6 +567,32 @@ static const struct {
 	  { "t.yaml:4:23: upstream.max_response_bytes: must be an integer from 1 to 16777216 (got '0')" } },
 	{ DB "upstream:\n  max_response_bytes: 16777217\n",
 	  { "t.yaml:4:23: upstream.max_response_bytes: must be an integer from 1 to 16777216 (got '16777217')" } },
+	/* The application's own rules. */
+	{ DB "  where: \"true) OR (true\"\n",
+	  { "t.yaml:3:10: database.where: has a ')' without its '(': the expression must be one whole expression" } },
+	{ DB "  where: \"protected; DELETE FROM auth_sessions\"\n",
+	  { "t.yaml:3:10: database.where: must be one expression, without ';'" } },
+	{ DB "  where: \"id = $1\"\n",
+	  { "t.yaml:3:10: database.where: must not use parameters ($1, $2, ...): the refresher's statements have their own" } },
+	{ DB "refresh:\n  keep_when: \"(protected\"\n",
+	  { "t.yaml:4:14: refresh.keep_when: has a '(' without its ')'" } },
+	{ DB "refresh:\n  keep_when: \"note = 'open\"\n",
+	  { "t.yaml:4:14: refresh.keep_when: unterminated quoted string" } },
+	{ DB "refresh:\n  keep_when: \"  \"\n",
+	  { "t.yaml:4:14: refresh.keep_when: holds no expression (only blanks or comments)" } },
+	{ DB "  where: \"a\\x01b\"\n",
+	  { "t.yaml:3:10: database.where: must not contain control characters (but tabs and line breaks)" } },
+	{ DB "  where: [a]\n", { "t.yaml:3:10: database.where: expected a single value, got a list" } },
+	{ DB "  row_security: bypass\n",
+	  { "t.yaml:3:17: database.row_security: must be one of refuse, allow (got 'bypass')" } },
+	{ DB "breaker:\n  logout_min: -1\n",
+	  { "t.yaml:4:15: breaker.logout_min: must be an integer from 0 to 1000000000 (got '-1')" } },
+	{ DB "breaker:\n  logout_share: 1.5\n",
+	  { "t.yaml:4:17: breaker.logout_share: must be a number from 0 to 1 (got '1.5')" } },
+	{ DB "  columns: {fingerprint: \"\"}\n",
+	  { "t.yaml: upstream.fingerprint: must be set when database.columns.fingerprint is \"\" (every request needs one)" } },
+	{ DB "  columns: {fingerprint: \"\"}\nupstream:\n  fingerprint: \"\"\n",
+	  { "t.yaml:5:3: upstream.fingerprint: must be set when database.columns.fingerprint is \"\" (every request needs one)" } },
 	{ DB "breaker:\n  window: -1\n",
 	  { "t.yaml:4:11: breaker.window: must be an integer from 0 to 1000000 (got '-1')" } },
 	{ DB "breaker:\n  window: 1000001\n",
@@ -732,6 +789,38 @@ static char *repeat(const char *prefix, const char *unit, size_t n, const char *
 	memcpy(s + pl + n * ul, suffix, sl + 1);
 	return s;
 }
+
+/* config_locate: where the file sets a key, for the errors the database finds later. */
+START_TEST(test_locate)
+{
+	static const char yaml[] = "database:\n  url: postgres://h/db\n  where: \"a\"\n"
+				   "  columns:\n    email: mail\nrefresh:\n    keep_when: \"b\"\n";
+	struct errlist errs = { 0 };
+	struct config *c = load(yaml, &errs);
+	char buf[64];
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(config_locate(c, "database.where", buf, sizeof buf), 1);
+	ck_assert_str_eq(buf, "t.yaml:3:3");
+	ck_assert_int_eq(config_locate(c, "refresh.keep_when", buf, sizeof buf), 1);
+	ck_assert_str_eq(buf, "t.yaml:7:5");
+	ck_assert_int_eq(config_locate(c, "database.columns.email", buf, sizeof buf), 1);
+	ck_assert_str_eq(buf, "t.yaml:5:5");
+	/* Keys the file does not set keep their default: the file alone. */
+	ck_assert_int_eq(config_locate(c, "database.table", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "t.yaml");
+	ck_assert_int_eq(config_locate(c, "database.columns.token", buf, sizeof buf), 0);
+	ck_assert_str_eq(buf, "t.yaml");
+	ck_assert_int_eq(config_locate(c, "nosuch.key", buf, sizeof buf), 0);
+	ck_assert_int_eq(config_locate(c, "database.columns.nosuch", buf, sizeof buf), 0);
+	ck_assert_int_eq(config_locate(c, "nodot", buf, sizeof buf), 0);
+	/* Cut to the buffer, never overrun. */
+	ck_assert_int_eq(config_locate(c, "database.where", buf, 5), 1);
+	ck_assert_str_eq(buf, "t.ya");
+	config_free(c);
+	errlist_clear(&errs);
+}
+END_TEST
 
 START_TEST(test_too_many_errors)
 {
@@ -1272,6 +1361,7 @@ Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_ok_cases, 0, N(ok_cases));
 	tcase_add_loop_test(tc, test_error_cases, 0, N(error_cases));
 	tcase_add_test(tc, test_too_many_errors);
+	tcase_add_test(tc, test_locate);
 	tcase_add_loop_test(tc, test_hostile, 0, N(hostile_cases));
 	tcase_add_test(tc, test_form_too_many_fields);
 	tcase_add_test(tc, test_size_limit);
