@@ -81,7 +81,7 @@ q "DELETE FROM auth_sessions"
 seed_tied "$D_ROWS" ok
 snapshot_orig
 fake_clear
-write_config "$TEST_TMP/outage.yaml" "$(printf 'database:\n  url: ${DATABASE_URL}\n  outage_timeout: %ds\nupstream:\n  url: ${FAKE_URL}\n  timeout: %ds\nrefresh:\n  concurrency: 8\n  batch_size: 50\nmetrics:\n  textfile: %s\n' \
+write_config "$TEST_TMP/outage.yaml" "$(printf 'database:\n  url: ${DATABASE_URL}\n  outage_timeout: %ds\nupstream:\n  url: ${FAKE_URL}\n  fingerprint: fp-f20\n  timeout: %ds\nrefresh:\n  concurrency: 8\n  batch_size: 50\nmetrics:\n  textfile: %s\n' \
 	"$D_BOUND_S" "$D_TIMEOUT_S" "$TEST_TMP/outage.prom")"
 d_t0=$(now_ms)
 run_bg outage -c "$TEST_TMP/outage.yaml"

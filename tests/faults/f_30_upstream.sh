@@ -14,7 +14,7 @@ U_MAX_DELAY_MS=200
 U_PEAK_MIB=64
 U_ROWS=16
 # capture EVIL too, so that the hostile lines of evilcookie have a captured name of their own
-U_UPSTREAM=$(printf 'upstream:\n  url: ${FAKE_URL}\n  timeout: %ds\n  connect_timeout: 1s\n  capture_cookies: [AWSALB, AWSALBCORS, EVIL]\n' "$U_TIMEOUT_S")
+U_UPSTREAM=$(printf 'upstream:\n  url: ${FAKE_URL}\n  fingerprint: fp-f30\n  timeout: %ds\n  connect_timeout: 1s\n  capture_cookies: [AWSALB, AWSALBCORS, EVIL]\n' "$U_TIMEOUT_S")
 # The breaker is tested in t_25; here it would stop a run of mostly bad answers before the
 # faults are all tried. The budget likewise (t_25): every transient row gets its retries.
 U_RETRY=$(printf 'retry:\n  attempts: %d\n  base_delay: 10ms\n  max_delay: %dms\n  budget: 10\nbreaker:\n  window: 0\n' "$U_ATTEMPTS" "$U_MAX_DELAY_MS")
