@@ -248,7 +248,8 @@ db_rtt_ms() {
 		sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)]; else print "-" }'
 }
 
-# write_case_config FILE C URL: the default config but for the upstream, concurrency, deadline
+# write_case_config FILE C URL: the default config but for the upstream (and the fingerprint of
+# the rows that have none), concurrency, deadline
 # (the refresh section comes last, so a case may append keys to it).
 # shellcheck disable=SC2016 # ${BENCH_DB_URL} is for the refresher to expand
 write_case_config() {
@@ -257,6 +258,7 @@ write_case_config() {
 		  url: \${BENCH_DB_URL}
 		upstream:
 		  url: $3
+		  fingerprint: bench-default-fp
 		refresh:
 		  concurrency: $2
 		  max_runtime: 0

@@ -14,7 +14,7 @@
 
 ASAN_BUILD     ?= build-asan
 ASAN_LDFLAGS    = -fsanitize=address,undefined
-VALGRIND_TESTS ?= t_10 t_30 t_45 t_99
+VALGRIND_TESTS ?= t_10 t_30 t_45 t_72 t_99
 FUZZ_BUILD     ?= build-fuzz
 FUZZ_CC        ?= clang
 FUZZ_SECONDS   ?= 60

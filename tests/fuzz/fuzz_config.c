@@ -4,6 +4,7 @@
 #include "config.h"
 #include "defaults.h"
 #include "fuzz.h"
+#include "sqlexpr.h"
 
 /* Variables a config may name; their values are what expansion splices in. */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -59,6 +60,30 @@ static void check_config(const struct config *c)
 	FUZZ_ASSERT(c->breaker.window >= 0 && c->breaker.window <= MAX_BREAKER_WINDOW);
 }
 
+/*
+ * The input as an SQL expression (database.where, refresh.keep_when): what the
+ * checker accepts stays one expression where the refresher places it, inside
+ * "(" ... "\n)", and cannot close a parenthesis of the statement around it.
+ */
+static void check_sqlexpr(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_copy(data, size, 1);
+	const char *problem;
+	if (strlen(s) == size && (problem = sqlexpr_problem(s)) == NULL) {
+		char *wrapped = malloc(size + 4), *closed = malloc(size + 3);
+		FUZZ_ASSERT(wrapped != NULL && closed != NULL);
+		(void)snprintf(wrapped, size + 4, "(%s\n)", s);
+		(void)snprintf(closed, size + 3, "%s\n)", s);
+		FUZZ_ASSERT(sqlexpr_problem(wrapped) == NULL);
+		FUZZ_ASSERT(sqlexpr_problem(closed) != NULL);
+		free(wrapped);
+		free(closed);
+	} else if (strlen(s) == size) {
+		FUZZ_ASSERT(problem[0] != '\0' && fuzz_one_line(problem));
+	}
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Exactly size bytes: the loader is given a length and must not read past it. */
@@ -83,5 +108,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_free(cfg);
 	errlist_clear(&errs);
 	free(text);
+	check_sqlexpr(data, size);
 	return 0;
 }

@@ -15,7 +15,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* 1 when s is a token the table may store: 1..MAX_TOKEN_BYTES of 0x21..0x7E. */
+/* 1 when s is a token the table may store: 1..MAX_TOKEN_BYTES of 0x20..0x7E (SPEC). */
 static int token_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -23,7 +23,7 @@ static int token_ok(const char *s)
 	if (n < 1 || n > MAX_TOKEN_BYTES)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x21 || s[i] > 0x7E)
+		if (s[i] < 0x20 || s[i] > 0x7E)
 			return 0;
 	return 1;
 }
