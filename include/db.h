@@ -35,7 +35,8 @@ enum write_note {
 	WRITE_NOTE_KEPT_HELD, /* logout: kept and marked, as the application holds the row */
 	WRITE_NOTE_HELD_BACK, /* logout (LOGOUT_HOLD): nothing written yet, the claim kept */
 	WRITE_NOTE_MASS, /* logout: kept and marked as part of a mass logout */
-	WRITE_NOTE_NOT_MATCHING /* superseded: database.where no longer holds; left as it is */
+	WRITE_NOTE_NOT_MATCHING, /* superseded: database.where no longer holds; left as it is */
+	WRITE_NOTE_NOT_MATCHING_ISSUED /* the same, for a row upstream had issued a new token for */
 };
 
 /* A result waiting to be written. The row stays owned by the caller. */

@@ -1450,8 +1450,9 @@ int db_write_poll(struct db *db)
 			r->note = WRITE_NOTE_MASS;
 			break;
 		case 'n':
+			r->note = r->outcome == OUTCOME_REFRESHED ? WRITE_NOTE_NOT_MATCHING_ISSUED
+								  : WRITE_NOTE_NOT_MATCHING;
 			r->outcome = OUTCOME_SUPERSEDED;
-			r->note = WRITE_NOTE_NOT_MATCHING;
 			break;
 		default:
 			r->outcome = OUTCOME_SUPERSEDED;

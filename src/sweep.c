@@ -325,7 +325,11 @@ static void account(struct sweep *s, struct result *r)
 		remember_exclude(s, id);
 		break;
 	case OUTCOME_SUPERSEDED:
-		if (r->note == WRITE_NOTE_NOT_MATCHING)
+		if (r->note == WRITE_NOTE_NOT_MATCHING_ISSUED)
+			log_warn(id, "superseded: upstream issued a new token, but the row no longer matches"
+				     " database.where, so it was not written; the row is left as it is and"
+				     " its stored token may no longer work");
+		else if (r->note == WRITE_NOTE_NOT_MATCHING)
 			log_info(id, "superseded: the row no longer matches database.where; left as it is");
 		else
 			log_info(id, "superseded: the token changed while we called; row left as it is");

@@ -132,7 +132,8 @@ check_eq "where at write time: exit 0, counted superseded, not refreshed" "0 1 0
 check_eq "where at write time: token, count and error untouched; our claim cleared" "1" \
 	"$(q "SELECT count(*) FROM auth_sessions WHERE aimharder_token LIKE 'hold-%' AND token_update_count = 0
 	      AND last_token_update_error IS NULL AND token_update_claimed_until IS NULL")"
-check "where at write time: the log says why" grep -q "no longer matches database.where" "$RUN_ERR"
+check "where at write time: a warning says an issued token was not written, and why" grep -q \
+	"warn .*upstream issued a new token, but the row no longer matches database.where" "$RUN_ERR"
 
 # --- refresh.keep_when: such logout rows are kept and marked, one warning each; others deleted ---
 q "DELETE FROM auth_sessions"

@@ -11,13 +11,10 @@ write_config "$CFG" "$(printf 'refresh:\n  concurrency: 4\n  batch_size: 8\n')"
 # t74_seed PATTERN...: one row per word, oldest first (the order a run claims them), tokens
 # WORD-<random>: e.g. t74_seed ok logout ok.
 t74_seed() {
-	local i=0 w
-	for w in "$@"; do
-		q "INSERT INTO auth_sessions (user_email, aimharder_token, aimharder_cookies, fingerprint, created_at)
-		   VALUES ('u$i@example.com', '$w-' || md5(random()::text), '[]', 'fp-$i',
-		           now() - interval '2 hours' + $i * interval '1 second')"
-		i=$((i + 1))
-	done
+	q "INSERT INTO auth_sessions (user_email, aimharder_token, aimharder_cookies, fingerprint, created_at)
+	   SELECT 'u' || (o - 1) || '@example.com', w || '-' || md5(random()::text), '[]', 'fp-' || (o - 1),
+	          now() - interval '2 hours' + (o - 1) * interval '1 second'
+	   FROM unnest(string_to_array(trim('$*'), ' ')) WITH ORDINALITY AS u(w, o)"
 }
 # Prints WORD repeated N times.
 t74_words() {
