@@ -151,6 +151,15 @@ check_eq "oauth2 all invalid_grant: answered rows marked, refresh token untouche
 check "oauth2 all invalid_grant: the causes name the client credentials" grep -q \
 	"Likely causes: the credentials of another client (upstream.client_id, upstream.client_secret)" "$RUN_ERR"
 q "DELETE FROM oauth_sessions"
+q "INSERT INTO oauth_sessions (user_email, refresh_token, created_at)
+   SELECT 'o' || g || '@example.com', CASE WHEN g % 3 = 0 THEN 'rt-' ELSE 'dead-' END || md5(random()::text),
+          now() - interval '1 hour' + g * interval '1 second'
+   FROM generate_series(1, 30) g"
+run_refresher -c "$TEST_TMP/o74.yaml"
+check_eq "oauth2 mostly invalid_grant (2 in 3): exit 1, no session deleted" "1 30" \
+	"$RUN_RC $(q "SELECT count(*) FROM oauth_sessions")"
+check "oauth2 mostly invalid_grant: says mass logout" grep -q "mass logout:" "$RUN_ERR"
+q "DELETE FROM oauth_sessions"
 t74_oseed 3 dead
 t74_oseed 27 rt
 run_refresher -c "$TEST_TMP/o74.yaml"
