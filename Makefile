@@ -24,22 +24,28 @@ UNIT_SRCS = $(wildcard tests/unit/*.c)
 UNIT_HEADERS = $(wildcard tests/unit/*.h)
 HEADERS   = $(wildcard include/*.h)
 
-.PHONY: all test unit integration demo deps clean
+.PHONY: all test unit integration demo deps clean pkgcheck pkgcheck-test
 
 all: $(BUILD)/refresher
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS)
+# A missing -dev package is named before the compiler trips over its header.
+pkgcheck:
+	@scripts/pkgcheck.sh $(PKGS)
+pkgcheck-test:
+	@scripts/pkgcheck.sh $(PKGS) check libmicrohttpd
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) | pkgcheck
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/refresher: $(OBJS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS) $(UNIT_HEADERS)
+$(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS) $(UNIT_HEADERS) | pkgcheck-test
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) \
 		$(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 
-$(BUILD)/fakeup: tests/fakeup/fakeup.c
+$(BUILD)/fakeup: tests/fakeup/fakeup.c | pkgcheck-test
 	@mkdir -p $(BUILD)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(MHD_CFLAGS) -pthread -o $@ $< $(MHD_LIBS) -lpthread $(LDFLAGS)
 

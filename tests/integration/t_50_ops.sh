@@ -14,6 +14,23 @@ ops_tree() {
 	(cd "$1" && find . -type f -printf '%m %P\n' | sort)
 }
 
+# --- a missing -dev package is named, with its Debian package, before any compiler error ---
+# pkg-config sees every .pc file of this machine but libpq's: a machine without libpq-dev.
+ops_pc=$TEST_TMP/pc-without-libpq
+mkdir -p "$ops_pc"
+for ops_dir in $(pkg-config --variable pc_path pkg-config | tr ':' ' '); do
+	for ops_f in "$ops_dir"/*.pc; do
+		[[ -e "$ops_f" && "$(basename "$ops_f")" != libpq.pc ]] && ln -sf "$ops_f" "$ops_pc/"
+	done
+done
+ops_out=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$ops_pc ops_make BUILD="$TEST_TMP/build-nopq" all 2>&1)
+check_eq "build without libpq-dev: make fails" 2 "$?"
+check_match "build without libpq-dev: names the library and its Debian package" \
+	"the library libpq is not installed .*Debian package libpq-dev" "$ops_out"
+check_match "build without libpq-dev: says how to install it" "apt-get install libpq-dev .*make deps" "$ops_out"
+check "build without libpq-dev: no compiler error about a header" \
+	bash -c "! grep -q 'libpq-fe.h' <<<'$ops_out' && ! test -e '$TEST_TMP/build-nopq/obj/db.o'"
+
 dest=$TEST_TMP/dest
 check "make install DESTDIR=... PREFIX=/usr" ops_make install DESTDIR="$dest" PREFIX=/usr
 check_eq "install: binary, man page and example config where they belong" \
