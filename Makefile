@@ -24,15 +24,17 @@ UNIT_SRCS = $(wildcard tests/unit/*.c)
 UNIT_HEADERS = $(wildcard tests/unit/*.h)
 HEADERS   = $(wildcard include/*.h)
 
-.PHONY: all test unit integration demo deps clean pkgcheck pkgcheck-test
+.PHONY: all test unit integration demo deps deps-demo clean pkgcheck pkgcheck-unit pkgcheck-fake
 
 all: $(BUILD)/refresher
 
 # A missing -dev package is named before the compiler trips over its header.
 pkgcheck:
 	@scripts/pkgcheck.sh $(PKGS)
-pkgcheck-test:
-	@scripts/pkgcheck.sh $(PKGS) check libmicrohttpd
+pkgcheck-unit:
+	@scripts/pkgcheck.sh $(PKGS) check
+pkgcheck-fake:
+	@scripts/pkgcheck.sh libmicrohttpd
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | pkgcheck
 	@mkdir -p $(dir $@)
@@ -41,17 +43,21 @@ $(BUILD)/obj/%.o: src/%.c $(HEADERS) | pkgcheck
 $(BUILD)/refresher: $(OBJS)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $(OBJS) $(PKG_LIBS) $(LDFLAGS)
 
-$(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS) $(UNIT_HEADERS) | pkgcheck-test
+$(BUILD)/unit: $(UNIT_SRCS) $(LIB_OBJS) $(HEADERS) $(UNIT_HEADERS) | pkgcheck-unit
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(PKG_CFLAGS) $(CHECK_CFLAGS) -o $@ $(UNIT_SRCS) $(LIB_OBJS) \
 		$(PKG_LIBS) $(CHECK_LIBS) $(LDFLAGS)
 
-$(BUILD)/fakeup: tests/fakeup/fakeup.c | pkgcheck-test
+$(BUILD)/fakeup: tests/fakeup/fakeup.c | pkgcheck-fake
 	@mkdir -p $(BUILD)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(MHD_CFLAGS) -pthread -o $@ $< $(MHD_LIBS) -lpthread $(LDFLAGS)
 
 # Installs the Debian packages that are missing (says which), then nothing else.
 deps:
 	@scripts/deps.sh
+
+# Only what `make demo` needs.
+deps-demo:
+	@scripts/deps.sh demo
 
 unit: $(BUILD)/unit
 	$(BUILD)/unit
@@ -62,9 +68,10 @@ integration: $(BUILD)/refresher $(BUILD)/fakeup
 test: deps
 	$(MAKE) all $(BUILD)/unit $(BUILD)/fakeup
 	$(BUILD)/unit
+	tests/newcomer/run.sh
 	tests/integration/run.sh
 
-demo: deps
+demo: deps-demo
 	$(MAKE) all $(BUILD)/fakeup
 	scripts/demo.sh
 

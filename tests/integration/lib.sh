@@ -67,12 +67,41 @@ _lib_trap() {
 	trap '_lib_cleanup; exit 143' TERM
 }
 
-# Creates the temp dir (once) and installs the traps. Sets TEST_TMP.
+# Longest path of a unix socket (sun_path is 108 bytes with its NUL).
+SOCKET_PATH_MAX=107
+
+# Creates the temp dir (once, in TMPDIR, else /tmp; LIB_TMP_PREFIX names it) and installs the
+# traps. Sets TEST_TMP. PostgreSQL's socket lives there: a TMPDIR too long for one is an error
+# that says so.
 _lib_tmp() {
+	local base=${TMPDIR:-/tmp}
 	_lib_trap
 	[[ -n "$TEST_TMP" ]] && return 0
-	TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/refresher-it.XXXXXX") || die "mktemp failed"
+	[[ -d "$base" && -w "$base" ]] ||
+		die "TMPDIR $base is not a directory this user can write; set TMPDIR to one (e.g. /tmp) or unset it"
+	TEST_TMP=$(mktemp -d "$base/${LIB_TMP_PREFIX:-refresher-it}.XXXXXX") ||
+		die "cannot create a directory in $base (mktemp failed); set TMPDIR to a writable dir, e.g. /tmp"
 	chmod 755 "$TEST_TMP"
+	# ".s.PGSQL.NNNNN" and the pooler's own subdirectory go under it.
+	if ((${#TEST_TMP} + 30 > SOCKET_PATH_MAX)); then
+		die "the temp dir $TEST_TMP (${#TEST_TMP} bytes) is too long for PostgreSQL's unix socket" \
+			"(at most $SOCKET_PATH_MAX bytes in all); set TMPDIR to a shorter dir, e.g. TMPDIR=/tmp"
+	fi
+}
+
+# Prints the first directory on the way from / to $1 that user $2 cannot enter (search
+# permission), or nothing when every one can be entered.
+_lib_blocking_dir() {
+	local path=$1 dir="" part
+	local -a parts
+	IFS=/ read -r -a parts <<<"${path#/}"
+	for part in "${parts[@]}"; do
+		dir=$dir/$part
+		if ! runuser -u "$2" -- test -x "$dir" 2>/dev/null; then
+			echo "$dir"
+			return 0
+		fi
+	done
 }
 
 # Runs a command as the PostgreSQL user (root: an unprivileged one), from TEST_TMP.
@@ -118,8 +147,13 @@ pg_start() {
 	if ((EUID == 0)); then
 		if id postgres >/dev/null 2>&1; then PG_RUN_AS=postgres; else PG_RUN_AS=nobody; fi
 		chown -R "$PG_RUN_AS:" "$TEST_TMP" || die "cannot chown $TEST_TMP to $PG_RUN_AS"
-		_pg_as test -w "$TEST_TMP" ||
-			die "$PG_RUN_AS cannot write $TEST_TMP; set TMPDIR to a dir it can reach"
+		if ! _pg_as test -w "$TEST_TMP"; then
+			local blocking
+			blocking=$(_lib_blocking_dir "$TEST_TMP" "$PG_RUN_AS")
+			die "PostgreSQL runs as $PG_RUN_AS (not as root), and $PG_RUN_AS cannot reach" \
+				"$TEST_TMP${blocking:+: $blocking is closed to it (mode $(stat -c %a "$blocking"))};" \
+				"set TMPDIR to a directory it can reach, e.g. TMPDIR=/tmp, or unset TMPDIR"
+		fi
 	fi
 	PG_DATA=$TEST_TMP/pgdata
 	unset PGHOSTADDR PGSERVICE PGSERVICEFILE PGOPTIONS PGSSLMODE PGPASSFILE PGCONNECT_TIMEOUT
