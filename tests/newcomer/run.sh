@@ -84,6 +84,27 @@ if ((EUID == 0)); then
 	check_eq "make demo that failed: nothing left behind" "" "$(nc_leftovers "$NC_PRIVATE")"
 fi
 
+# --- as a normal user (the packages are there, so no sudo is needed): the server runs as them ---
+if ((EUID == 0)) && command -v useradd >/dev/null 2>&1; then
+	NC_USER=nc$(od -An -tx1 -N3 /dev/urandom | tr -d " \n")
+	if useradd -m -d "$TEST_TMP/home-$NC_USER" -s /bin/bash "$NC_USER" 2>/dev/null; then
+		chmod 700 "$TEST_TMP/home-$NC_USER"
+		cp -a "$NC_CLONE" "$TEST_TMP/home-$NC_USER/refresher" # the build comes along, up to date
+		chown -R "$NC_USER:" "$TEST_TMP/home-$NC_USER"
+		NC_OUT=$TEST_TMP/demo-user.out
+		(cd "$TEST_TMP/home-$NC_USER/refresher" &&
+			runuser -u "$NC_USER" -- env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u TMPDIR \
+				DEMO_ROWS=300 make demo) >"$NC_OUT" 2>&1 </dev/null
+		check_eq "make demo as a normal user: exit 0" 0 "$?"
+		check "make demo as a normal user: a summary line" grep -q '^summary: due=300 ' "$NC_OUT"
+		check_eq "make demo as a normal user: nothing left behind" "" \
+			"$(nc_leftovers; ps -u "$NC_USER" -o pid=,stat=,args= 2>/dev/null | awk '$2 !~ /Z/')"
+		userdel "$NC_USER" 2>/dev/null
+	else
+		_fail "useradd $NC_USER failed; cannot try make demo as a normal user"
+	fi
+fi
+
 # --- installing the server package: the system cluster it creates is stopped again ---
 # What the package's postinst does (pg_createcluster --start), then what scripts/deps.sh does
 # after an install.
