@@ -124,6 +124,21 @@ static int bad_option(const char *arg)
 	if (matches > 1)
 		return usage_error("ambiguous option '--%s' (could be %s)", shown(buf, name, nlen),
 		    cands);
+	/* A typo of a long option, as config keys get: the nearest name within 2 edits. */
+	char typed[64];
+	size_t best_d = 3;
+	const char *best = NULL;
+	snprintf(typed, sizeof typed, "%.*s", (int)(nlen < sizeof typed ? nlen : sizeof typed - 1), name);
+	for (const struct option *o = long_options; o->name != NULL && nlen > 0; o++) {
+		size_t d = config_edit_distance(typed, o->name);
+		if (d < best_d) {
+			best_d = d;
+			best = o->name;
+		}
+	}
+	if (best != NULL)
+		return usage_error("unknown option '--%s' (did you mean '--%s'?)", shown(buf, name, nlen),
+		    best);
 	return usage_error("unknown option '--%s'", shown(buf, name, nlen));
 }
 

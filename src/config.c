@@ -929,6 +929,10 @@ static void syntax_error(struct loader *ld)
 			}
 		}
 		load_error(ld, &m, NULL, "YAML syntax error: %s", problem);
+	} else if (pr->problem_mark.index < ld->len && ld->text[pr->problem_mark.index] == '\t') {
+		/* libyaml's words for a tab where a token would start are no help to a newcomer. */
+		load_error(ld, &pr->problem_mark, NULL,
+		    "YAML syntax error: a tab character; YAML indents and separates with spaces only");
 	} else {
 		load_error(ld, &pr->problem_mark, NULL, "YAML syntax error: %s", problem);
 	}

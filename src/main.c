@@ -22,6 +22,16 @@ static struct config *load_config(const struct cli *cli)
 	struct errlist errs = { NULL, 0 };
 	struct config *cfg = NULL;
 	if (config_load(cli->config_path, &cfg, &errs) != 0) {
+		/* Lines for humans; with --log-format json, log events like every other line. */
+		if (cli->log_format == LOG_FORMAT_JSON) {
+			log_init(LOG_FORMAT_JSON, LOG_LEVEL_ERROR);
+			for (size_t i = 0; i < errs.n; i++)
+				log_error("config", "%s", errs.msgs[i]);
+			log_error("config", "%zu error%s in the configuration; nothing was touched", errs.n,
+			    errs.n == 1 ? "" : "s");
+			errlist_clear(&errs);
+			return NULL;
+		}
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
 		fprintf(stderr, "refresher: %zu error%s in the configuration; nothing was touched\n",
@@ -69,7 +79,7 @@ static int run(const struct cli *cli, struct config *cfg)
 		db_close(db);
 		if (n < 0)
 			return EXIT_DATABASE;
-		log_info("dry-run", "%ld rows due; nothing claimed, called or written", n);
+		log_info("dry-run", "%ld row%s due; nothing claimed, called or written", n, n == 1 ? "" : "s");
 		return EXIT_OK;
 	}
 	sweep_install_signals();

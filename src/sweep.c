@@ -911,10 +911,10 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	if (limit > 0 && s.total > limit)
 		s.total = limit;
 	if (cfg->refresh.keep_when[0] != '\0')
-		log_info("sweep", "%ld rows due (%ld of them never deleted: refresh.keep_when)", s.total,
-		    keep);
+		log_info("sweep", "%ld row%s due (%ld of them never deleted: refresh.keep_when)", s.total,
+		    s.total == 1 ? "" : "s", keep);
 	else
-		log_info("sweep", "%ld rows due", s.total);
+		log_info("sweep", "%ld row%s due", s.total, s.total == 1 ? "" : "s");
 
 	sweep_loop(&s);
 	log_status(NULL);

@@ -50,6 +50,15 @@ check_match "--version" '^refresher [0-9]+\.[0-9]+' "$(cat "$RUN_OUT")"
 run_refresher --help
 check "--help lists every flag" bash -c "for f in --config --dry-run --check-config --email --limit --concurrency --stale-after --shard --shard-count --log-format --verbose --quiet --help --version; do grep -q -- \"\$f\" '$RUN_OUT' || exit 1; done"
 
+# --- config errors under --log-format json are JSON log lines, like every other line ---
+printf 'database:\n  url: ${DATABASE_URL}\nrefresh:\n  concurency: 4\n' >"$TEST_TMP/badjson.yaml"
+run_refresher -c "$TEST_TMP/badjson.yaml" --log-format json
+check_eq "config error with --log-format json: exit 2" 2 "$RUN_RC"
+check "config error with --log-format json: every line is a JSON error event" \
+	jq -e -s 'length == 2 and all(.level == "error" and .ctx == "config")' "$RUN_ERR"
+check "config error with --log-format json: names the key and the nearest" \
+	jq -e -s '.[0].msg | test("badjson.yaml:4:3: refresh.concurency: unknown key \\(did you mean .concurrency.\\?\\)")' "$RUN_ERR"
+
 # --- database unreachable or schema missing: exit 3, no upstream call ---
 : >"$FAKE_LOG"
 DATABASE_URL="postgresql://refresher:wrong@/refresher_test?host=$TEST_TMP/nowhere&port=1" run_refresher -c "$CFG"

@@ -164,6 +164,13 @@ static const struct {
 	{ { "refresher", "-\x01" }, NULL, "refresher: unknown option '-\\x01'" HINT },
 	{ { "refresher", "--bogus" }, NULL, "refresher: unknown option '--bogus'" HINT },
 	{ { "refresher", "--bogus=s3cr3t" }, NULL, "refresher: unknown option '--bogus'" HINT },
+	/* A typo of a long option gets the nearest one, as config keys do. */
+	{ { "refresher", "--dryrun" }, NULL, "refresher: unknown option '--dryrun' (did you mean '--dry-run'?)" HINT },
+	{ { "refresher", "--concurency", "4" }, NULL,
+	  "refresher: unknown option '--concurency' (did you mean '--concurrency'?)" HINT },
+	{ { "refresher", "--check-confg" }, NULL,
+	  "refresher: unknown option '--check-confg' (did you mean '--check-config'?)" HINT },
+	{ { "refresher", "--dryrun=s3cr3t" }, NULL, "refresher: unknown option '--dryrun' (did you mean '--dry-run'?)" HINT },
 	{ { "refresher", "--con" }, NULL,
 	  "refresher: ambiguous option '--con' (could be --config, --concurrency)" HINT },
 	{ { "refresher", "--help=1" }, NULL, "refresher: option '--help' does not take an argument" HINT },

@@ -744,7 +744,10 @@ static const struct {
 	    "t.yaml:7:13: YAML syntax error: mapping values are not allowed in this context" } },
 	{ DB "a: \"unterminated\n", { "t.yaml:4:1: YAML syntax error: found unexpected end of stream" } },
 	{ DB "\tx: 1\n",
-	  { "t.yaml:3:1: YAML syntax error: found a tab character that violates indentation" } },
+	  { "t.yaml:3:1: YAML syntax error: a tab character; YAML indents and separates with spaces only" } },
+	/* libyaml's "found character that cannot start any token", for a tab: said plainly. */
+	{ DB "refresh: {concurrency: 4,\tbatch_size: 3}\n\t\n",
+	  { "t.yaml:4:1: YAML syntax error: a tab character; YAML indents and separates with spaces only" } },
 	{ DB "x: \xff\n", { "t.yaml:3:4: YAML syntax error: invalid leading UTF-8 octet" } },
 	{ DB "---\nfoo: 1\n", { "t.yaml:3:1: only one YAML document is allowed" } },
 };
