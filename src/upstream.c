@@ -646,6 +646,16 @@ int upstream_next(struct upstream *up, struct upstream_done *out)
 			const char *msg = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
 			out->transport_error = 1;
 			out->transient = transient_code(code);
+			/*
+			 * OpenSSL read an answer that is no TLS record: the port speaks plain
+			 * HTTP (an https:// URL on an http port). Like a certificate problem,
+			 * no retry will change it.
+			 */
+			if (code == CURLE_SSL_CONNECT_ERROR && strstr(msg, "wrong version number") != NULL) {
+				out->transient = 0;
+				msg = "TLS handshake failed: the server does not speak TLS on this port"
+				      " (an https:// URL pointed at a plain-HTTP port?)";
+			}
 			log_escape(out->error, sizeof(out->error), msg, strlen(msg), 120);
 		}
 		/* Hand the buffers over: take, then NULL. */

@@ -110,6 +110,19 @@ check_eq "missing ca_file: no connection, no claim left" "0 0" \
 	"$(tls_conns) $(q "SELECT count(*) FROM auth_sessions WHERE token_update_claimed_until IS NOT NULL")"
 fake_stop
 
+# --- an https:// URL on a plain-HTTP port: fails at once, like a certificate problem ---
+fake_start
+q "DELETE FROM auth_sessions"
+seed 2 ok
+TLS_URL="https://127.0.0.1:$FAKE_PORT/api/tokenUpdate" tls_config "$TLS_DIR/plain.yaml"
+TLS_URL="https://127.0.0.1:$FAKE_PORT/api/tokenUpdate" run_refresher -c "$TLS_DIR/plain.yaml"
+check_eq "https to a plain-HTTP port: exit 1, 2 failed, no retry" "1 2 0" \
+	"$RUN_RC $(summary_field failed) $(summary_field retries)"
+check_eq "https to a plain-HTTP port: the reason says the port does not speak TLS, no 'after N tries'" 2 \
+	"$(q "SELECT count(*) FROM auth_sessions WHERE last_token_update_error LIKE
+	      'TLS handshake failed: the server does not speak TLS on this port%' AND last_token_update_error NOT LIKE '%tries%'")"
+fake_stop
+
 # --- verification cannot be turned off: no key for it exists, each spelling is an unknown key ---
 for key in "upstream.insecure: true" "upstream.verify: false" "upstream.ssl_verify: false" \
 	"upstream.verify_peer: false" "upstream.tls_verify: false" "upstream.ssl_verifypeer: 0" \
