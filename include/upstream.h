@@ -49,6 +49,12 @@ int upstream_wait(struct upstream *up, int timeout_ms, const struct waitfd *extr
 /* Takes the next finished transfer into *out (caller clears it). Returns 1, or 0 when none. */
 int upstream_next(struct upstream *up, struct upstream_done *out);
 
+/*
+ * Abandons one transfer on the wire (its answer, if any comes, is never
+ * read) and returns its owner, or NULL when none is left.
+ */
+void *upstream_cancel(struct upstream *up);
+
 /* 1 for the HTTP statuses worth a retry: 408, 429, 500, 502, 503, 504. */
 int http_status_transient(long status);
 

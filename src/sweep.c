@@ -21,11 +21,14 @@
 /* Longest the loop sleeps when nothing is due sooner, so signals are seen promptly. */
 #define LOOP_TICK_MS 100
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, stop_signals;
 
+/* The first SIGTERM/SIGINT drains, the second says what the drain waits for, the third stops. */
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	if (stop_signals < 100)
+		stop_signals++;
 }
 
 void sweep_install_signals(void)
@@ -95,6 +98,7 @@ struct sweep {
 	int limit_now; /* adaptive in-flight limit: halved on 429/503, +1 per success */
 	long long next_start_us; /* max_rate pacing: no request starts before this */
 	int throttled; /* a start is being held back by max_rate right now */
+	int signals_seen; /* stop signals the loop has acted on */
 	long long db_down_since; /* 0 = the database is fine */
 	long long next_db_try;
 	long db_backoff;
@@ -803,6 +807,43 @@ static long start_ready(struct sweep *s)
 	return -1;
 }
 
+/*
+ * Acts on the n-th stop signal: the first drains; a second says what the
+ * drain still waits for; a third abandons the requests in flight and
+ * releases their rows (their claims are cleared by the next write).
+ */
+static void on_stop_signal(struct sweep *s, int n)
+{
+	const char *name = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+	char limit[32];
+	s->signals_seen = n;
+	if (!s->st->stopped_by_signal) {
+		s->st->stopped_by_signal = 1;
+		drain(s, name);
+		return;
+	}
+	if (n == 2) {
+		(void)format_duration(limit, sizeof(limit), s->cfg->upstream.timeout_ms);
+		log_warn("sweep", "%s again: still waiting for %d requests in flight (each ends within"
+				  " upstream.timeout, %s) and for %zu results to be written; once more stops"
+				  " at once, releasing the rows in flight", name, upstream_in_flight(s->up),
+		    limit, s->npending + s->nwriting);
+		return;
+	}
+	if (n == 3) {
+		int abandoned = 0;
+		struct job *j;
+		while ((j = upstream_cancel(s->up)) != NULL) {
+			abandoned++;
+			if (finish(s, j, OUTCOME_RELEASED, NULL, NULL) != 0)
+				job_free(s->profile, j);
+		}
+		log_warn("sweep", "%s a third time: stopping now; %d requests in flight abandoned and"
+				  " their rows released (an answer the upstream sends them now is not"
+				  " read)", name, abandoned);
+	}
+}
+
 /* Whether the loop has nothing left to do. */
 static int finished(const struct sweep *s)
 {
@@ -828,10 +869,8 @@ static void sweep_loop(struct sweep *s)
 		long long now = now_ms();
 		collect_claim(s);
 		collect_write(s);
-		if (stop_signal && !s->draining) {
-			s->st->stopped_by_signal = 1;
-			drain(s, stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
-		}
+		if (stop_signals > s->signals_seen)
+			on_stop_signal(s, stop_signals);
 		if (s->deadline > 0 && now >= s->deadline && !s->draining)
 			drain(s, "refresh.max_runtime reached");
 		if (db_down_for(s, now) > cfg->database.outage_timeout_ms) {

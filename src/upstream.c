@@ -583,6 +583,21 @@ int upstream_wait(struct upstream *up, int timeout_ms, const struct waitfd *extr
 	return 0;
 }
 
+void *upstream_cancel(struct upstream *up)
+{
+	struct transfer *t = up->live;
+	if (t == NULL)
+		return NULL;
+	(void)curl_multi_remove_handle(up->multi, t->easy);
+	up->live = t->next;
+	if (t->next)
+		t->next->prev = NULL;
+	up->in_flight--;
+	void *owner = t->owner;
+	transfer_recycle(up, t);
+	return owner;
+}
+
 /* 1 for the statuses SPEC calls transient. */
 int http_status_transient(long status)
 {

@@ -90,6 +90,32 @@ check_eq "SIGTERM: no claim left behind" 0 \
 check_eq "SIGTERM: released rows are untouched and due" 26 \
 	"$(q "SELECT count(*) FROM auth_sessions WHERE token_update_count = 0 AND last_token_update_error IS NULL AND last_token_update_date IS NULL")"
 
+# --- Ctrl-C three times: the second says what the drain waits for, the third stops at once ---
+fake_stop
+q "DELETE FROM auth_sessions"
+fake_start
+seed 30 hold
+run_refresher_bg int -c "$TEST_TMP/term.yaml"
+pid=$BG_PID
+wait_for fake_requests_at_least hold 4
+kill -INT "$pid"
+wait_for grep -q "SIGINT: finishing 4 requests in flight" "$TEST_TMP/bg-int.err"
+kill -INT "$pid"
+wait_for grep -q "SIGINT again: still waiting for 4 requests in flight (each ends within upstream.timeout, 5s)" \
+	"$TEST_TMP/bg-int.err"
+check "second SIGINT: the drain goes on (the process waits for the held requests)" kill -0 "$pid"
+kill -INT "$pid"
+bg_wait "$pid" int
+check_eq "third SIGINT: exit 4 without the held requests answering, nothing refreshed" "4 0" \
+	"$RUN_RC $(summary_field refreshed)"
+check "third SIGINT: says it stopped and released the rows in flight" grep -q \
+	"SIGINT a third time: stopping now; 4 requests in flight abandoned and their rows released" \
+	"$RUN_ERR"
+check_eq "third SIGINT: every row untouched, no claim left behind" 30 \
+	"$(q "SELECT count(*) FROM auth_sessions WHERE token_update_count = 0 AND last_token_update_error IS NULL
+	      AND token_update_claimed_until IS NULL")"
+fake_release
+
 # --- max_runtime: same drain at a deadline, exit 0 ---
 fake_stop
 q "DELETE FROM auth_sessions"
