@@ -73,7 +73,7 @@ test: deps
 
 demo: deps-demo
 	$(MAKE) all $(BUILD)/fakeup
-	scripts/demo.sh
+	BUILD_DIR=$(abspath $(BUILD)) scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD) .demo

@@ -13,6 +13,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROWS=${1:-${DEMO_ROWS:-3000}}
 # shellcheck disable=SC2034 # read by lib.sh's _lib_tmp
 LIB_TMP_PREFIX=refresher-demo
+# This checkout's binaries (make passes BUILD_DIR), whatever a caller's environment says.
+export BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+unset REFRESHER_BIN FAKEUP_BIN POOLER KEEP_TMP
 # shellcheck source=tests/integration/lib.sh
 . "$ROOT/tests/integration/lib.sh"
 

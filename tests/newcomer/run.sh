@@ -24,11 +24,15 @@ mkdir -p "$NC_CLONE"
 check "the checkout's path is longer than a unix socket may be (${#NC_CLONE} bytes)" \
 	test "${#NC_CLONE}" -gt "$SOCKET_PATH_MAX"
 
+# A newcomer's shell has none of the test harness's variables (lib.sh exports them).
+NC_CLEAN_ENV=(-u BUILD_DIR -u REPO_ROOT -u REFRESHER_BIN -u FAKEUP_BIN -u POOLER -u KEEP_TMP
+	-u DATABASE_URL -u PGHOST -u PGPORT -u PGUSER -u PGDATABASE -u PGPASSWORD)
+
 # Runs `make demo` in the checkout with extra environment ARGS (env syntax); sets NC_RC and
 # NC_OUT (stdout and stderr together, as a newcomer's terminal shows them).
 nc_demo() {
 	NC_OUT=$TEST_TMP/demo.out
-	(cd "$NC_CLONE" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "$@" make -j2 demo) \
+	(cd "$NC_CLONE" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL "${NC_CLEAN_ENV[@]}" "$@" make -j2 demo) \
 		>"$NC_OUT" 2>&1 </dev/null
 	NC_RC=$?
 }
@@ -93,7 +97,7 @@ if ((EUID == 0)) && command -v useradd >/dev/null 2>&1; then
 		chown -R "$NC_USER:" "$TEST_TMP/home-$NC_USER"
 		NC_OUT=$TEST_TMP/demo-user.out
 		(cd "$TEST_TMP/home-$NC_USER/refresher" &&
-			runuser -u "$NC_USER" -- env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u TMPDIR \
+			runuser -u "$NC_USER" -- env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u TMPDIR "${NC_CLEAN_ENV[@]}" \
 				DEMO_ROWS=300 make demo) >"$NC_OUT" 2>&1 </dev/null
 		check_eq "make demo as a normal user: exit 0" 0 "$?"
 		check "make demo as a normal user: a summary line" grep -q '^summary: due=300 ' "$NC_OUT"
