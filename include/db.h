@@ -33,7 +33,7 @@ enum write_note {
 	WRITE_NOTE_KEPT, /* logout: kept and marked (on_logout: keep) */
 	WRITE_NOTE_KEPT_RULE, /* logout: kept and marked, as refresh.keep_when matched */
 	WRITE_NOTE_KEPT_HELD, /* logout: kept and marked, as the application holds the row */
-	WRITE_NOTE_HELD_BACK, /* logout (LOGOUT_HOLD): nothing written yet, the claim kept */
+	WRITE_NOTE_HELD_BACK, /* logout (LOGOUT_HOLD): not deleted yet, its lease renewed (row->claim) */
 	WRITE_NOTE_MASS, /* logout: kept and marked as part of a mass logout */
 	WRITE_NOTE_NOT_MATCHING, /* superseded: database.where no longer holds; left as it is */
 	WRITE_NOTE_NOT_MATCHING_ISSUED /* the same, for a row upstream had issued a new token for */
@@ -45,6 +45,7 @@ struct result {
 	enum outcome outcome; /* REFRESHED, LOGGED_OUT, FAILED or RELEASED on entry */
 	enum logout_write logout; /* LOGGED_OUT: how */
 	enum write_note note; /* set by db_write_poll */
+	long long held_at; /* the sweep's: monotonic ms a held logout row's lease was renewed */
 	char *new_token; /* REFRESHED: heap-owned by the result */
 	char *cookies; /* REFRESHED: merged cookies JSON, heap-owned, NULL when not stored */
 	char *access_token; /* REFRESHED (oauth2): heap-owned, NULL when not stored */
@@ -58,6 +59,7 @@ struct db_filter {
 	const char *email; /* NULL = any */
 	int shard_index, shard_count; /* shard_count 0 = no sharding */
 	long stale_after_ms;
+	int read_only; /* --dry-run: only reads; SELECT is the privilege checked */
 };
 
 struct db;
@@ -87,7 +89,10 @@ struct db *db_open(const struct config *cfg, const struct db_filter *filter,
     enum db_open_status *st, char *err, size_t errlen);
 void db_close(struct db *db);
 
-/* The rows due when the handle was opened; *keep (may be NULL): how many keep_when covers. */
+/*
+ * The rows due when the handle was opened, -1 when they could not be counted;
+ * *keep (may be NULL): how many keep_when covers.
+ */
 long db_count_due(const struct db *db, long *keep);
 
 /*

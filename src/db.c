@@ -124,6 +124,21 @@ static const char *res_primary(PGresult *res, PGconn *conn, char *buf, size_t si
 	return first_line(m, buf, size);
 }
 
+/*
+ * Whether a failed statement's SQLSTATE blames what it says rather than the
+ * database's state: a syntax, name, type or privilege problem (class 42), a
+ * data error (22), a subquery giving more than one row (21), a feature not
+ * supported (0A). A timeout, a lock wait, a lost connection is none of these.
+ */
+static int blames_statement(PGresult *res)
+{
+	const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (code == NULL || strlen(code) != 5)
+		return 0;
+	return strncmp(code, "42", 2) == 0 || strncmp(code, "22", 2) == 0 ||
+	    strncmp(code, "21", 2) == 0 || strncmp(code, "0A", 2) == 0;
+}
+
 /* Quotes one identifier ("a""b"). Caller frees. */
 static char *quote_ident(const char *s, size_t len)
 {
@@ -487,14 +502,14 @@ static int check_privileges(struct db *db, const char *token_col, const char *oi
 			colv[n] = (char *)reads[i];
 			privv[n++] = select;
 		}
-	for (size_t i = 0; i < NWRITE; i++)
+	for (size_t i = 0; i < NWRITE && !db->filter.read_only; i++)
 		if (writes[i][0] != '\0') {
 			colv[n] = (char *)writes[i];
 			privv[n++] = update;
 		}
 	char *cols = array_literal(colv, n), *privs = array_literal(privv, n);
 	const char *params[4] = { oid, cols, privs,
-		cfg->refresh.on_logout == ON_LOGOUT_DELETE ? "true" : "false" };
+		cfg->refresh.on_logout == ON_LOGOUT_DELETE && !db->filter.read_only ? "true" : "false" };
 	PGresult *res = NULL;
 	if (cols == NULL || privs == NULL) {
 		open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
@@ -746,30 +761,49 @@ static int check_expr(struct db *db, const char *key, const char *expr, enum db_
     char *err, size_t errlen)
 {
 	char loc[PATH_MAX_LEN], line[256], hline[200], hint[224] = "";
+	int rc = 0;
 	if (expr[0] == '\0')
 		return 0;
-	char *sql = sql_printf("EXPLAIN SELECT 1 FROM %s AS %s WHERE (\n%s\n)", db->table, db->alias,
-	    expr);
-	if (sql == NULL)
-		return open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
-	PGresult *res = PQexecParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-	free(sql);
-	int rc = 0;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		if (PQstatus(db->conn) != CONNECTION_OK) {
-			rc = open_fail(st, DB_OPEN_DATABASE, err, errlen, "%s: %s", key,
-			    res_error_line(res, db->conn, line, sizeof(line)));
-		} else {
-			const char *h = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-			if (h != NULL)
-				snprintf(hint, sizeof(hint), " (%s)", first_line(h, hline, sizeof(hline)));
-			(void)config_locate(db->cfg, key, loc, sizeof(loc));
-			rc = open_fail(st, DB_OPEN_CONFIG, err, errlen,
-			    "%s: %s: rejected by the database: %s%s", loc, key,
-			    res_primary(res, db->conn, line, sizeof(line)), hint);
+	(void)config_locate(db->cfg, key, loc, sizeof(loc));
+	const char *scs = PQparameterStatus(db->conn, "standard_conforming_strings");
+	if (scs != NULL && strcmp(scs, "on") != 0)
+		return open_fail(st, DB_OPEN_CONFIG, err, errlen,
+		    "%s: %s: the connection has standard_conforming_strings off, under which the"
+		    " refresher cannot tell where a quoted string in the expression ends; turn it on"
+		    " (the default since PostgreSQL 9.1)", loc, key);
+	/*
+	 * As the claim has it (the table under its alias), then as the writes have
+	 * it (the row t joined to the results, which hides its system columns; a
+	 * run only).
+	 */
+	for (int form = 0; form < (db->filter.read_only ? 1 : 2) && rc == 0; form++) {
+		char *sql = form == 0
+		    ? sql_printf("EXPLAIN SELECT 1 FROM %s AS %s WHERE (\n%s\n)", db->table, db->alias, expr)
+		    : sql_printf("EXPLAIN SELECT 1 FROM (SELECT 1 AS ord) x JOIN %s t ON true"
+				 " WHERE EXISTS (SELECT FROM (SELECT t.*) AS %s WHERE (\n%s\n))",
+			  db->table, db->alias, expr);
+		if (sql == NULL)
+			return open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
+		PGresult *res = PQexecParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+		free(sql);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			if (!blames_statement(res) || PQstatus(db->conn) != CONNECTION_OK) {
+				rc = open_fail(st, DB_OPEN_DATABASE, err, errlen, "checking %s: %s", key,
+				    res_error_line(res, db->conn, line, sizeof(line)));
+			} else {
+				const char *h = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+				if (form == 1)
+					snprintf(hint, sizeof(hint), " (system columns such as xmin, ctid or"
+								     " tableoid are not available to it)");
+				else if (h != NULL)
+					snprintf(hint, sizeof(hint), " (%s)", first_line(h, hline, sizeof(hline)));
+				rc = open_fail(st, DB_OPEN_CONFIG, err, errlen,
+				    "%s: %s: rejected by the database: %s%s", loc, key,
+				    res_primary(res, db->conn, line, sizeof(line)), hint);
+			}
 		}
+		PQclear(res);
 	}
-	PQclear(res);
 	return rc;
 }
 
@@ -874,7 +908,7 @@ static char *row_expr(const struct db *db, const char *expr, const char *none)
 #define KIND_LOGOUT 1 /* delete, or keep and mark where the config or the application says so */
 #define KIND_FAILED 2
 #define KIND_RELEASE 3
-#define KIND_LOGOUT_HOLD 4 /* keep and mark where keep_when says so; else write nothing yet */
+#define KIND_LOGOUT_HOLD 4 /* keep and mark where keep_when or a hold says so; else renew the lease */
 #define KIND_LOGOUT_MASS 5 /* keep and mark MASS_LOGOUT_MARK (keep_when rows: 'logout') */
 
 static int build_sql(struct db *db)
@@ -929,7 +963,7 @@ static int build_sql(struct db *db)
 		 * sent token; it clears the claim only where the claim is still ours.
 		 * `done` says what happened to each result (how: r refreshed,
 		 * d deleted, K kept by on_logout, k kept by keep_when, a kept as the
-		 * application holds it, h delete held back, m marked mass logout,
+		 * application holds it, h delete held back (lease renewed), m marked mass logout,
 		 * f failed, n no longer matches database.where); a result not there
 		 * was superseded. sup clears the claim of those, picking them by what
 		 * the writes returned rather than by the token in the statement's
@@ -949,17 +983,22 @@ static int build_sql(struct db *db)
 			    " THEN t.last_token_update_date ELSE now() END,"
 			    " " CLAIM_CLEAR
 			    " FROM res x WHERE x.kind IN (1, 4, 5) AND t.%s = x.id AND t.%s = x.sent%s"
-			    " AND (x.kind = 5 OR %s OR %s OR (x.kind = 1 AND " APP_HOLDS "))"
-			    " RETURNING x.ord, CASE WHEN %s THEN 'K' WHEN x.kind = 1 AND " APP_HOLDS " THEN 'a'"
-			    " WHEN t.last_token_update_error = '" MASS_LOGOUT_MARK "' THEN 'm' ELSE 'k' END AS how),"
+			    " AND (x.kind = 5 OR %s OR %s OR (x.kind IN (1, 4) AND " APP_HOLDS "))"
+			    " RETURNING x.ord, CASE WHEN %s THEN 'K'"
+			    " WHEN t.last_token_update_error = '" MASS_LOGOUT_MARK "' THEN 'm'"
+			    " WHEN %s THEN 'k' WHEN x.kind IN (1, 4) AND " APP_HOLDS " THEN 'a' ELSE 'k' END AS how),"
 			    "%s"
-			    " held AS (SELECT x.ord, 'h'::text AS how FROM res x JOIN %s t ON t.%s = x.id"
-			    " WHERE x.kind = 4 AND t.%s = x.sent%s AND NOT %s),"
+			    /* A held row's lease is renewed: it may wait for the run's end. */
+			    " held AS (UPDATE %s t SET token_update_claimed_until = now() + %ld * interval '1 millisecond'"
+			    " FROM res x WHERE x.kind = 4 AND t.%s = x.id AND t.%s = x.sent%s AND NOT %s"
+			    " AND t.token_update_claimed_until = " OUR_CLAIM
+			    " RETURNING x.ord, 'h'::text AS how, to_char(t.token_update_claimed_until AT TIME ZONE 'UTC',"
+			    " 'YYYY-MM-DD\"T\"HH24:MI:SS.US') AS claim),"
 			    " fail AS (UPDATE %s t SET last_token_update_error = x.reason, " CLAIM_CLEAR
 			    " FROM res x WHERE x.kind = 2 AND t.%s = x.id AND t.%s = x.sent%s RETURNING x.ord, 'f'::text AS how),"
 			    "%s"
-			    " done AS (SELECT * FROM upd UNION ALL SELECT * FROM km%s UNION ALL SELECT * FROM held"
-			    " UNION ALL SELECT * FROM fail%s),"
+			    " done AS (SELECT *, NULL::text AS claim FROM upd UNION ALL SELECT *, NULL FROM km%s"
+			    " UNION ALL SELECT * FROM held UNION ALL SELECT *, NULL FROM fail%s),"
 			    " sup AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
 			    " WHERE x.kind <> 3 AND t.%s = x.id"
 			    " AND x.ord NOT IN (SELECT ord FROM done WHERE how <> 'n')"
@@ -967,16 +1006,16 @@ static int build_sql(struct db *db)
 			    " rel AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
 			    " WHERE x.kind = 3 AND t.%s = x.id AND t.token_update_claimed_until = " OUR_CLAIM
 			    " RETURNING t.%s)"
-			    " SELECT ord, how FROM done",
+			    " SELECT ord, how, claim FROM done",
 			    db->id_type,
 			    db->table, set, db->c_id, db->c_token, db->c_token, and_w,
 			    db->table, k, k, db->c_id, db->c_token, and_w, keep_all ? "true" : "false", k,
-			    keep_all ? "true" : "false",
+			    keep_all ? "true" : "false", k,
 			    del ? del : "",
-			    db->table, db->c_id, db->c_token, and_w, k,
+			    db->table, cfg->refresh.lease_ms, db->c_id, db->c_token, and_w, k,
 			    db->table, db->c_id, db->c_token, and_w,
 			    nm ? nm : "",
-			    del ? " UNION ALL SELECT * FROM del" : "", nm ? " UNION ALL SELECT * FROM nm" : "",
+			    del ? " UNION ALL SELECT *, NULL FROM del" : "", nm ? " UNION ALL SELECT *, NULL FROM nm" : "",
 			    db->table, db->c_id, db->c_id,
 			    db->table, db->c_id, db->c_id)) == NULL;
 	}
@@ -1004,7 +1043,7 @@ static int count_due(struct db *db, enum db_open_status *st, char *err, size_t e
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 		db->due = strtol(PQgetvalue(res, 0, 0), NULL, 10);
 		db->due_keep = strtol(PQgetvalue(res, 0, 1), NULL, 10);
-	} else if (PQstatus(db->conn) == CONNECTION_OK &&
+	} else if (PQstatus(db->conn) == CONNECTION_OK && blames_statement(res) &&
 	    (cfg->database.where[0] != '\0' || cfg->refresh.keep_when[0] != '\0')) {
 		/* It parsed and planned (check_expr): it fails on a row's data. */
 		char wloc[PATH_MAX_LEN], kloc[PATH_MAX_LEN];
@@ -1016,6 +1055,11 @@ static int count_due(struct db *db, enum db_open_status *st, char *err, size_t e
 		    : cfg->database.where[0] == '\0' ? "refresh.keep_when"
 						     : "database.where or refresh.keep_when",
 		    res_primary(res, db->conn, line, sizeof(line)));
+	} else if (PQstatus(db->conn) == CONNECTION_OK) {
+		/* A slow count (a statement_timeout, a lock) costs the progress total, not the run. */
+		log_warn("db", "cannot count the due rows (%s); the run goes on without a total",
+		    res_error_line(res, db->conn, line, sizeof(line)));
+		db->due = db->due_keep = -1;
 	} else {
 		rc = open_fail(st, DB_OPEN_DATABASE, err, errlen, "count due rows: %s",
 		    res_error_line(res, db->conn, line, sizeof(line)));
@@ -1118,7 +1162,8 @@ struct db *db_open(const struct config *cfg, const struct db_filter *filter,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (check_statements(db, st, err, errlen) != 0 || count_due(db, st, err, errlen) != 0)
+	if ((!db->filter.read_only && check_statements(db, st, err, errlen) != 0) ||
+	    count_due(db, st, err, errlen) != 0)
 		goto fail;
 	/* Statements are sent and read without blocking, next to the HTTP transfers. */
 	if (PQsetnonblocking(db->conn, 1) != 0 || PQsetnonblocking(db->writer.conn, 1) != 0) {
@@ -1408,7 +1453,10 @@ int db_write_poll(struct db *db)
 	 * how; a result it does not name was superseded.
 	 */
 	char *how = calloc(n ? n : 1, 1);
-	if (how == NULL) {
+	const char **claims = calloc(n ? n : 1, sizeof(*claims));
+	if (how == NULL || claims == NULL) {
+		free(how);
+		free(claims);
 		/* Written, but we cannot tell how: count them as they were sent. */
 		log_error("db", "out of memory while reading the write's result");
 		for (size_t i = 0; i < n; i++)
@@ -1418,8 +1466,10 @@ int db_write_poll(struct db *db)
 	}
 	for (int t = 0; t < PQntuples(pr); t++) {
 		long ord = strtol(PQgetvalue(pr, t, 0), NULL, 10);
-		if (ord >= 1 && (size_t)ord <= n)
+		if (ord >= 1 && (size_t)ord <= n) {
 			how[ord - 1] = PQgetvalue(pr, t, 1)[0];
+			claims[ord - 1] = PQgetisnull(pr, t, 2) ? NULL : PQgetvalue(pr, t, 2);
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct result *r = res[i];
@@ -1443,9 +1493,16 @@ int db_write_poll(struct db *db)
 		case 'a':
 			r->note = WRITE_NOTE_KEPT_HELD;
 			break;
-		case 'h':
+		case 'h': {
+			/* Its lease was renewed: the new value guards what comes next. */
+			char *claim = claims[i] != NULL ? strdup(claims[i]) : NULL;
+			if (claim != NULL) {
+				free(r->row->claim);
+				r->row->claim = claim;
+			}
 			r->note = WRITE_NOTE_HELD_BACK;
 			break;
+		}
 		case 'm':
 			r->note = WRITE_NOTE_MASS;
 			break;
@@ -1460,6 +1517,7 @@ int db_write_poll(struct db *db)
 		}
 	}
 	free(how);
+	free(claims);
 	PQclear(pr);
 	return 1;
 }

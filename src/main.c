@@ -59,7 +59,7 @@ static int run(const struct cli *cli, struct config *cfg)
 {
 	char err[2048];
 	struct db_filter filter = { cli->email, cli->shard_index, cli->shard_count,
-		cfg->refresh.stale_after_ms };
+		cfg->refresh.stale_after_ms, cli->dry_run };
 	struct sweep_stats st;
 	enum db_open_status why;
 	int rc;

@@ -31,6 +31,33 @@ static size_t dollar_tag(const char *s)
 	return s[i] == '$' ? i + 1 : 0;
 }
 
+/*
+ * After a string's closing quote at s[i - 1]: where the string goes on, as
+ * PostgreSQL's lexer continues it (whitespace holding a newline, then
+ * whitespace and line comments, then a quote), returned as the index of that
+ * quote; 0 when it ends here.
+ */
+static size_t string_continues(const char *s, size_t i)
+{
+	int newline = 0;
+	while (s[i] == ' ' || s[i] == '\t' || s[i] == '\f')
+		i++;
+	for (;;) {
+		if (s[i] == '\n' || s[i] == '\r') {
+			newline = 1;
+			i++;
+		} else if (newline && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f')) {
+			i++;
+		} else if (newline && s[i] == '-' && s[i + 1] == '-') {
+			while (s[i] != '\0' && s[i] != '\n' && s[i] != '\r')
+				i++;
+		} else {
+			break;
+		}
+	}
+	return newline && s[i] == '\'' ? i : 0;
+}
+
 const char *sqlexpr_problem(const char *s)
 {
 	long depth = 0;
@@ -44,7 +71,8 @@ const char *sqlexpr_problem(const char *s)
 			continue;
 		}
 		if (c == '-' && s[i + 1] == '-') {
-			while (s[i] != '\0' && s[i] != '\n')
+			/* PostgreSQL ends a line comment at a CR as at an LF. */
+			while (s[i] != '\0' && s[i] != '\n' && s[i] != '\r')
 				i++;
 			continue;
 		}
@@ -76,9 +104,15 @@ const char *sqlexpr_problem(const char *s)
 				if (esc && s[i] == '\\' && s[i + 1] != '\0') {
 					i++;
 				} else if (s[i] == '\'') {
-					if (s[i + 1] != '\'')
+					if (s[i + 1] == '\'') {
+						i++;
+						continue;
+					}
+					/* 'a'<newline>'b' is one string, in the first part's mode. */
+					size_t next = string_continues(s, i + 1);
+					if (next == 0)
 						break;
-					i++;
+					i = next;
 				}
 			}
 			i++;

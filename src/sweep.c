@@ -99,6 +99,7 @@ struct sweep {
 	long long next_start_us; /* max_rate pacing: no request starts before this */
 	int throttled; /* a start is being held back by max_rate right now */
 	int signals_seen; /* stop signals the loop has acted on */
+	int abandoned; /* a third signal: requests in flight abandoned, held deletes released */
 	long long db_down_since; /* 0 = the database is fine */
 	long long next_db_try;
 	long db_backoff;
@@ -252,8 +253,26 @@ static int hold(struct sweep *s, struct result *r)
 	free(r->row->cookies);
 	free(r->row->fingerprint);
 	r->row->cookies = r->row->fingerprint = NULL;
+	r->held_at = now_ms();
 	s->held[s->nheld++] = r;
 	return 0;
+}
+
+/*
+ * Sends the held rows whose lease is half gone to be renewed (a write of
+ * LOGOUT_HOLD renews it), so no other run takes a row this run still holds.
+ * held is in the order of renewal: the oldest come first.
+ */
+static void renew_held(struct sweep *s, long long now)
+{
+	size_t k = 0;
+	while (k < s->nheld && now - s->held[k]->held_at >= s->cfg->refresh.lease_ms / 2 &&
+	    pend(s, s->held[k]) == 0)
+		k++;
+	if (k == 0)
+		return;
+	memmove(s->held, s->held + k, (s->nheld - k) * sizeof(*s->held));
+	s->nheld -= k;
 }
 
 /*
@@ -266,6 +285,9 @@ static void release_held(struct sweep *s)
 	for (size_t i = 0; i < s->nheld; i++) {
 		struct result *r = s->held[i];
 		r->logout = s->st->mass_logout ? LOGOUT_MASS : LOGOUT_DELETE;
+		/* Stopped at once (a third signal): nothing was decided, nothing is deleted. */
+		if (s->abandoned)
+			r->outcome = OUTCOME_RELEASED;
 		if (pend(s, r) != 0)
 			s->held[k++] = r; /* out of memory: tried again on the next turn */
 	}
@@ -291,6 +313,7 @@ static void account(struct sweep *s, struct result *r)
 			return;
 		}
 		log_error(id, "out of memory: a logout row is left as it is");
+		s->st->count[OUTCOME_RELEASED]++;
 		row_free(r->row);
 		r->row = NULL;
 		result_free(r);
@@ -830,8 +853,9 @@ static void on_stop_signal(struct sweep *s, int n)
 		    limit, s->npending + s->nwriting);
 		return;
 	}
-	if (n == 3) {
+	if (!s->abandoned) {
 		int abandoned = 0;
+		s->abandoned = 1;
 		struct job *j;
 		while ((j = upstream_cancel(s->up)) != NULL) {
 			abandoned++;
@@ -869,8 +893,8 @@ static void sweep_loop(struct sweep *s)
 		long long now = now_ms();
 		collect_claim(s);
 		collect_write(s);
-		if (stop_signals > s->signals_seen)
-			on_stop_signal(s, stop_signals);
+		while (stop_signals > s->signals_seen) /* each signal in turn, however fast they came */
+			on_stop_signal(s, s->signals_seen + 1);
 		if (s->deadline > 0 && now >= s->deadline && !s->draining)
 			drain(s, "refresh.max_runtime reached");
 		if (db_down_for(s, now) > cfg->database.outage_timeout_ms) {
@@ -886,6 +910,7 @@ static void sweep_loop(struct sweep *s)
 		long next_wake = wake_waiting(s, now);
 		long pace_wait = start_ready(s);
 		int idle = upstream_in_flight(s->up) == 0 && s->ready.n == 0;
+		renew_held(s, now);
 		/* Every row has its outcome: the guard can tell now, and the held deletes go. */
 		if (s->nheld > 0 && (s->exhausted || s->draining) && idle && s->waiting.n == 0 &&
 		    !s->claiming)
@@ -949,10 +974,10 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	s.total = db_count_due(db, &keep);
 	if (limit > 0 && s.total > limit)
 		s.total = limit;
-	if (cfg->refresh.keep_when[0] != '\0')
+	if (s.total >= 0 && cfg->refresh.keep_when[0] != '\0')
 		log_info("sweep", "%ld row%s due (%ld of them never deleted: refresh.keep_when)", s.total,
 		    s.total == 1 ? "" : "s", keep);
-	else
+	else if (s.total >= 0)
 		log_info("sweep", "%ld row%s due", s.total, s.total == 1 ? "" : "s");
 
 	sweep_loop(&s);

@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	}
 	errlist_clear(&errs);
 	log_init(LOG_FORMAT_TEXT, LOG_LEVEL_WARN);
-	struct db_filter filter = { NULL, 0, 0, cfg->refresh.stale_after_ms };
+	struct db_filter filter = { NULL, 0, 0, cfg->refresh.stale_after_ms, 0 };
 	enum db_open_status why;
 	struct db *db = db_open(cfg, &filter, &why, err, sizeof(err));
 	if (db == NULL) {

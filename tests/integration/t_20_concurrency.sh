@@ -95,13 +95,21 @@ fake_stop
 q "DELETE FROM auth_sessions"
 fake_start
 seed 30 hold
-run_refresher_bg int -c "$TEST_TMP/term.yaml"
+# Three logout rows answered first: their deletes wait for the run's end, which a third signal
+# does not reach.
+q "INSERT INTO auth_sessions (user_email, aimharder_token, aimharder_cookies, fingerprint, created_at)
+   SELECT 'l' || g || '@example.com', 'logout-' || md5(random()::text), '[]', 'fp', now() - interval '1 day'
+   FROM generate_series(1, 3) g"
+write_config "$TEST_TMP/int.yaml" "$(printf 'refresh:\n  concurrency: 40\n  batch_size: 40\n')"
+run_refresher_bg int -c "$TEST_TMP/int.yaml"
 pid=$BG_PID
-wait_for fake_requests_at_least hold 4
+wait_for fake_requests_at_least hold 30
+wait_for fake_requests_at_least logout 3
 kill -INT "$pid"
-wait_for grep -q "SIGINT: finishing 4 requests in flight" "$TEST_TMP/bg-int.err"
+wait_for grep -q "SIGINT: finishing 30 requests in flight" "$TEST_TMP/bg-int.err"
+check_eq "SIGINT: the logout rows were answered first" 3 "$(fake_count_requests logout)"
 kill -INT "$pid"
-wait_for grep -q "SIGINT again: still waiting for 4 requests in flight (each ends within upstream.timeout, 5s)" \
+wait_for grep -q "SIGINT again: still waiting for 30 requests in flight (each ends within upstream.timeout, 5s)" \
 	"$TEST_TMP/bg-int.err"
 check "second SIGINT: the drain goes on (the process waits for the held requests)" kill -0 "$pid"
 kill -INT "$pid"
@@ -109,9 +117,10 @@ bg_wait "$pid" int
 check_eq "third SIGINT: exit 4 without the held requests answering, nothing refreshed" "4 0" \
 	"$RUN_RC $(summary_field refreshed)"
 check "third SIGINT: says it stopped and released the rows in flight" grep -q \
-	"SIGINT a third time: stopping now; 4 requests in flight abandoned and their rows released" \
+	"SIGINT a third time: stopping now; 30 requests in flight abandoned and their rows released" \
 	"$RUN_ERR"
-check_eq "third SIGINT: every row untouched, no claim left behind" 30 \
+check_eq "third SIGINT: the logout rows answered before it are not deleted" 3 "$(count_rows logout)"
+check_eq "third SIGINT: every row untouched, no claim left behind" 33 \
 	"$(q "SELECT count(*) FROM auth_sessions WHERE token_update_count = 0 AND last_token_update_error IS NULL
 	      AND token_update_claimed_until IS NULL")"
 fake_release

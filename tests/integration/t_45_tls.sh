@@ -116,8 +116,11 @@ q "DELETE FROM auth_sessions"
 seed 2 ok
 TLS_URL="https://127.0.0.1:$FAKE_PORT/api/tokenUpdate" tls_config "$TLS_DIR/plain.yaml"
 TLS_URL="https://127.0.0.1:$FAKE_PORT/api/tokenUpdate" run_refresher -c "$TLS_DIR/plain.yaml"
-check_eq "https to a plain-HTTP port: exit 1, 2 failed, no retry" "1 2 0" \
-	"$RUN_RC $(summary_field failed) $(summary_field retries)"
+check_eq "https to a plain-HTTP port: exit 1, 2 failed" "1 2" "$RUN_RC $(summary_field failed)"
+# The server may also just close on the TLS hello (a reset, which is retried) before one try reads
+# its plain-HTTP answer; the rows must not take the 2 x 3 retries of a transient failure.
+check "https to a plain-HTTP port: failed at the first 'wrong version number', not retried to the end ($(summary_field retries) retries)" \
+	test "$(summary_field retries)" -lt 6
 check_eq "https to a plain-HTTP port: the reason says the port does not speak TLS, no 'after N tries'" 2 \
 	"$(q "SELECT count(*) FROM auth_sessions WHERE last_token_update_error LIKE
 	      'TLS handshake failed: the server does not speak TLS on this port%' AND last_token_update_error NOT LIKE '%tries%'")"

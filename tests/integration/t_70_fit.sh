@@ -68,6 +68,27 @@ t70_db_config "$TEST_TMP/intwhere.yaml" '  where: "token_update_count"'
 run_refresher -c "$TEST_TMP/intwhere.yaml"
 check_eq "where that is not boolean: exit 2" 2 "$RUN_RC"
 check "where that is not boolean: says so" grep -q "database.where: rejected by the database: .*must be type boolean" "$RUN_ERR"
+t70_db_config "$TEST_TMP/syswhere.yaml" '  where: "xmin IS NOT NULL"'
+run_refresher -c "$TEST_TMP/syswhere.yaml"
+check_eq "where with a system column (not available to the writes): exit 2, nothing touched" "2 yes" \
+	"$RUN_RC $(t70_untouched && echo yes)"
+check "where with a system column: names database.where and says why" grep -q \
+	"database.where: rejected by the database: .*system columns such as xmin" "$RUN_ERR"
+if [[ -z "$POOLER" ]]; then
+	# A lock held elsewhere makes the check time out: the database's state, not the expression.
+	psql -X -q -c "BEGIN; LOCK TABLE auth_sessions; SELECT pg_sleep(4); COMMIT" >/dev/null 2>&1 &
+	t70_locker=$!
+	wait_for bash -c "[[ \$(psql -X -At -c \"SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock'
+		AND relation = 'auth_sessions'::regclass\") == 1 ]]"
+	t70_db_config "$TEST_TMP/lockwhere.yaml" '  where: "token_update_count >= 0"'
+	# Not run_refresher: its secret scan reads the table, and would wait for the lock.
+	DATABASE_URL="$DATABASE_URL&options=-c%20statement_timeout%3D300" "$REFRESHER_BIN" \
+		-c "$TEST_TMP/lockwhere.yaml" >/dev/null 2>"$TEST_TMP/lock.err" </dev/null
+	check_eq "a check that times out on a lock: exit 3 (the database), not 2 (the expression)" 3 "$?"
+	check "a check that times out on a lock: says what happened" grep -q \
+		"checking database.where: .*canceling statement due to statement timeout" "$TEST_TMP/lock.err"
+	wait "$t70_locker"
+fi
 t70_db_config "$TEST_TMP/qualwhere.yaml" '  where: "auth_sessions.user_email <> '"'x'"' AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relname = auth_sessions.user_email)"'
 run_refresher -c "$TEST_TMP/qualwhere.yaml" --dry-run
 check_eq "where may qualify columns with the table's name (correlated subquery): accepted" "0 3" \

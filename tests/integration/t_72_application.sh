@@ -104,10 +104,23 @@ check_eq "privileges: no DELETE with on_logout: delete: exit 3, no request" "3 0
 check "privileges: names the role and what it lacks" grep -q \
 	"role \"$T72_ROLE\" lacks privileges on public.auth_sessions: DELETE on rows (refresh.on_logout: delete)" "$RUN_ERR"
 q "REVOKE UPDATE (aimharder_cookies) ON auth_sessions FROM $T72_ROLE"
-run_refresher -c "$T72_CFG" --dry-run
-check "privileges: a column grant missing is named too (also for --dry-run)" grep -q \
+run_refresher -c "$T72_CFG"
+check "privileges: a column grant missing is named too" grep -q \
 	"lacks privileges on public.auth_sessions: UPDATE on aimharder_cookies; DELETE on rows" "$RUN_ERR"
 psql -X -q -v ON_ERROR_STOP=1 -v role="$T72_ROLE" -f "$REPO_ROOT/sql/roles/refresher_role.sql" >/dev/null
+
+# --- a read-only role may dry-run (it needs SELECT only) but not run ---
+T72_RO=rl_readonly
+T72_RO_PW=$(rand_hex 12)
+q "CREATE ROLE $T72_RO LOGIN PASSWORD '$T72_RO_PW'; GRANT SELECT ON auth_sessions TO $T72_RO;
+   CREATE POLICY ro_all ON auth_sessions FOR SELECT TO $T72_RO USING (true)"
+T72_RO_URL=$(db_url_as "$T72_RO" "$T72_RO_PW")
+T72_URL=$T72_RO_URL run_refresher -c "$T72_CFG" --dry-run
+check_eq "read-only role: --dry-run works (exit 0), lists the due sessions" "0 8" "$RUN_RC $(wc -l <"$RUN_OUT")"
+T72_URL=$T72_RO_URL run_refresher -c "$T72_CFG"
+check_eq "read-only role: a run is refused before claiming (exit 3)" 3 "$RUN_RC"
+check "read-only role: the run names what it lacks" grep -q "role \"$T72_RO\" lacks privileges on public.auth_sessions: UPDATE on" "$RUN_ERR"
+q "DROP POLICY ro_all ON auth_sessions"
 
 # --- the whole sweep, as the least-privilege role, under row security ---
 : >"$FAKE_LOG"
@@ -160,4 +173,6 @@ q "DROP TABLE t72_before, t72_boxes_before, user_boxes"
 q "DROP TABLE auth_sessions CASCADE"
 q "DROP OWNED BY $T72_ROLE"
 q "DROP ROLE $T72_ROLE"
+q "DROP OWNED BY $T72_RO"
+q "DROP ROLE $T72_RO"
 echo "# the refusal message: $T72_REFUSAL"

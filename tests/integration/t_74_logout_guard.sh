@@ -127,6 +127,24 @@ bg_wait "$BG_PID" kill2 2>/dev/null
 check_eq "kill after the guard tripped: nothing deleted" 120 "$(count_rows logout)"
 fake_start --latency-ms 20
 
+# --- a held row keeps its lease while the run goes on past it: no other run takes it ---
+q "DELETE FROM auth_sessions"
+fake_start --latency-ms 300
+# shellcheck disable=SC2046
+t74_seed $(t74_words logout 5) $(t74_words ok 40)
+write_config "$TEST_TMP/lease.yaml" "$(printf 'refresh:\n  concurrency: 4\n  batch_size: 8\n  lease: 2s\nupstream:\n  url: ${FAKE_URL}\n  fingerprint: fp-lease\n  timeout: 1s\nbreaker:\n  logout_min: 1000\n')"
+run_refresher_bg lease -c "$TEST_TMP/lease.yaml"
+t74_start=$SECONDS
+wait_for fake_requests_at_least logout 5
+while ((SECONDS - t74_start < 3)); do sleep 0.1; done # past the first lease of the logout rows
+check_eq "held past the lease: the logout rows are still leased (renewed) while the run goes on" 5 \
+	"$(q "SELECT count(*) FROM auth_sessions WHERE aimharder_token LIKE 'logout-%'
+	      AND token_update_claimed_until > now()")"
+run_refresher -c "$TEST_TMP/lease.yaml" --limit 10
+bg_wait "$BG_PID" lease
+check_eq "held past the lease: each logout row called once by the two runs, deleted at the end" "5 0 0" \
+	"$(fake_count_requests logout) $(jq -r 'select(.ev == "req") | .token' "$FAKE_LOG" | grep '^logout-' | sort | uniq -d | wc -l) $(count_rows logout)"
+
 # --- oauth2: invalid_grant for every row (another client's valid credentials) ---
 psql -X -q -v ON_ERROR_STOP=1 -f "$REPO_ROOT/sql/oauth2/001_oauth_sessions.sql" >/dev/null
 OAUTH_CLIENT_ID="client-$(rand_hex 4)"

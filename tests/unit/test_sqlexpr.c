@@ -48,6 +48,15 @@ static const struct expr_case expr_cases[] = {
 	{ "id = $1", "parameters" },
 	{ "$2 IS NULL", "parameters" },
 	{ "a = ($3)", "parameters" },
+	/* PostgreSQL's own lexing: a CR ends a line comment; 'a' + newline + 'b' is one string,
+	 * in the first part's escape mode (found by review: each widened the statement) */
+	{ "session_type = 'background' --\r) OR (true", "')' without its '('" },
+	{ "false --\r) OR (id = ANY($5::uuid[])", "')' without its '('" },
+	{ "session_type = E'x'\n'\\' ' ) OR (true --'", "')' without its '('" },
+	{ "session_type = E'x'\n  -- a comment\n'\\' ' ) OR (true --'", "')' without its '('" },
+	{ "a = 'x'\n'y'", NULL },                         /* one string, continued */
+	{ "a = 'x' 'y'", NULL },                           /* no newline: two tokens, still balanced */
+	{ "a = E'x'\n'\\'' OR b", NULL },              /* continued E'': \' escapes the quote */
 	/* unterminated quotes and comments */
 	{ "note = 'open", "unterminated quoted string" },
 	{ "note = E'open\\'", "unterminated quoted string" },
