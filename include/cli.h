@@ -8,6 +8,7 @@
 
 struct cli {
 	const char *config_path; /* -c, else $REFRESHER_CONFIG, else DEFAULT_CONFIG_PATH */
+	enum { CONFIG_FROM_FLAG, CONFIG_FROM_ENV, CONFIG_FROM_DEFAULT } config_from;
 	int dry_run;
 	int check_config;
 	const char *email; /* NULL = all */

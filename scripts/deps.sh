@@ -28,6 +28,7 @@ PACKAGES=(
 	time  # GNU time: peak RSS in make test-faults
 	openssl pgbouncer clang libclang-rt-14-dev  # t_45_tls.sh, make test-pooler, make fuzz
 	nghttp2-server  # t_46_http2.sh: an HTTP/2 upstream (nghttpd)
+	python3 python3-yaml  # t_50_ops.sh reads the Kubernetes ConfigMap
 )
 
 # What scripts/lint.sh runs: shellcheck, yamllint, mandoc -Tlint, groff -wall, man --warnings,

@@ -277,6 +277,7 @@ int cli_parse(int argc, char **argv, struct cli *cli)
 	if (cli->config_path == NULL) {
 		const char *env = getenv("REFRESHER_CONFIG");
 		cli->config_path = env != NULL && *env != '\0' ? env : DEFAULT_CONFIG_PATH;
+		cli->config_from = env != NULL && *env != '\0' ? CONFIG_FROM_ENV : CONFIG_FROM_DEFAULT;
 	}
 	return 0;
 }

@@ -2,7 +2,9 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -15,6 +17,33 @@
 #include "notify.h"
 #include "report.h"
 #include "sweep.h"
+
+/*
+ * The config file is not there: says where refresher looked, how to name
+ * another, and where the installed example is (beside the binary, in
+ * ../share/refresher/, when there is one).
+ */
+static void say_where_config(const struct cli *cli)
+{
+	char exe[PATH_MAX], example[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	fprintf(stderr, "refresher: no config file %s (%s); name one with -c FILE or"
+			" REFRESHER_CONFIG=FILE\n", cli->config_path,
+	    cli->config_from == CONFIG_FROM_ENV	      ? "from REFRESHER_CONFIG"
+	    : cli->config_from == CONFIG_FROM_DEFAULT ? "the default: refresher.yaml in the current directory"
+						      : "from -c");
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(example, sizeof(example), "%s/../share/refresher/refresher.yaml", exe);
+			char real[PATH_MAX];
+			if (realpath(example, real) != NULL)
+				fprintf(stderr, "refresher: a commented example with every key: %s\n", real);
+		}
+	}
+}
 
 /* Loads and validates the config; prints every error. Returns the config or NULL. */
 static struct config *load_config(const struct cli *cli)
@@ -34,8 +63,11 @@ static struct config *load_config(const struct cli *cli)
 		}
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.msgs[i]);
-		fprintf(stderr, "refresher: %zu error%s in the configuration; nothing was touched\n",
-		    errs.n, errs.n == 1 ? "" : "s");
+		if (access(cli->config_path, F_OK) != 0)
+			say_where_config(cli);
+		else
+			fprintf(stderr, "refresher: %zu error%s in the configuration; nothing was touched\n",
+			    errs.n, errs.n == 1 ? "" : "s");
 		errlist_clear(&errs);
 		return NULL;
 	}

@@ -260,8 +260,19 @@ def crontab_jobs(path):
             yield " ".join(fields[:5]), fields[5], fields[6]
 
 
+def crontab_shell(path):
+    """The shell cron runs the jobs with: the file's SHELL=, else /bin/sh."""
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r"^SHELL=(\S+)", line)
+            if m:
+                return m.group(1)
+    return "/bin/sh"
+
+
 def check_crontab(path):
     jobs = list(crontab_jobs(path))
+    dialect = "bash" if crontab_shell(path).endswith("bash") else "sh"
     check(len(jobs) == 1, path, f"one job line expected, found {len(jobs)}")
     for sched, user, cmd in jobs:
         check(sched == "*/15 * * * *", path, f"schedule must be */15 * * * *, is {sched}")
@@ -270,7 +281,8 @@ def check_crontab(path):
         check(re.search(r"\|\s*logger\b|>>\s*\S+", cmd), path,
               "output must go to logger or a log file")
         check("%" not in cmd, path, "% is a newline in a crontab command")
-        proc = subprocess.run(["shellcheck", "-s", "sh", "-"], input=cmd + "\n", text=True,
+        check("exit code" in cmd, path, "the command must log refresher's exit code")
+        proc = subprocess.run(["shellcheck", "-s", dialect, "-"], input=cmd + "\n", text=True,
                               capture_output=True, check=False)
         check(proc.returncode == 0, path, "shellcheck of the command:\n" + proc.stdout.strip())
 
@@ -300,6 +312,10 @@ def check_pod(path, pod, upstream_timeout):
         for var in SECRETS:
             check(dig(env, var, "valueFrom", "secretKeyRef", "name"), path,
                   f"env {var} must come from a Secret (secretKeyRef)")
+        mounts = {m.get("mountPath"): m.get("name") for m in c.get("volumeMounts") or []}
+        vols = {v.get("name"): v for v in pod.get("volumes") or []}
+        check(dig(vols, mounts.get("/etc/refresher"), "configMap", "name") == "refresher-config",
+              path, "the config must be the ConfigMap refresher-config, mounted at /etc/refresher")
     return containers
 
 

@@ -33,29 +33,47 @@ check "build without libpq-dev: no compiler error about a header" \
 
 dest=$TEST_TMP/dest
 check "make install DESTDIR=... PREFIX=/usr" ops_make install DESTDIR="$dest" PREFIX=/usr
-check_eq "install: binary, man page and example config where they belong" \
-	"$(printf '644 usr/share/doc/refresher/refresher.yaml\n644 usr/share/man/man1/refresher.1\n755 usr/bin/refresher')" \
+check_eq "install: binary, man page, example configs and the migrations where they belong" \
+	"$(printf '%s\n' '644 usr/share/man/man1/refresher.1' '644 usr/share/refresher/refresher.oauth2.yaml' \
+		'644 usr/share/refresher/refresher.yaml' '644 usr/share/refresher/sql/001_auth_sessions.sql' \
+		'644 usr/share/refresher/sql/002_refresher_columns.sql' '644 usr/share/refresher/sql/003_refresher_indexes.sql' \
+		'644 usr/share/refresher/sql/oauth2/001_oauth_sessions.sql' '644 usr/share/refresher/sql/roles/refresher_role.sql' \
+		'755 usr/bin/refresher')" \
 	"$(ops_tree "$dest")"
 check "install: the example config is refresher.yaml" \
-	cmp "$REPO_ROOT/refresher.yaml" "$dest/usr/share/doc/refresher/refresher.yaml"
+	cmp "$REPO_ROOT/refresher.yaml" "$dest/usr/share/refresher/refresher.yaml"
+check "install: the installed migrations apply, as the docs say, without the repository" \
+	bash -c 'for f in "$1"/usr/share/refresher/sql/*.sql; do psql -X -q -v ON_ERROR_STOP=1 -f "$f" || exit 1; done' _ "$dest"
+ops_nocfg=$(cd "$TEST_TMP" && env -u REFRESHER_CONFIG "$dest/usr/bin/refresher" 2>&1)
+check_match "installed, no config: says where it looked and what to pass" \
+	"no config file refresher.yaml \(the default: refresher.yaml in the current directory\); name one with -c FILE or REFRESHER_CONFIG=FILE" \
+	"$ops_nocfg"
+check_match "installed, no config: points at the installed example" \
+	"a commented example with every key: $dest/usr/share/refresher/refresher.yaml" "$ops_nocfg"
 check "install: the man page is deploy/man/refresher.1" \
 	cmp "$REPO_ROOT/deploy/man/refresher.1" "$dest/usr/share/man/man1/refresher.1"
 check_match "install: the installed binary runs --version" '^refresher [0-9]+\.[0-9]+' \
 	"$("$dest/usr/bin/refresher" --version 2>&1)"
 check_eq "install: the installed example config is valid" "config OK" \
-	"$("$dest/usr/bin/refresher" -c "$dest/usr/share/doc/refresher/refresher.yaml" --check-config 2>/dev/null)"
+	"$("$dest/usr/bin/refresher" -c "$dest/usr/share/refresher/refresher.yaml" --check-config 2>/dev/null)"
 check_match "install: --check-config warns that upstream.fingerprint is empty" \
 	"upstream.fingerprint is empty" \
-	"$(env -u AIMHARDER_FINGERPRINT "$dest/usr/bin/refresher" -c "$dest/usr/share/doc/refresher/refresher.yaml" --check-config 2>&1 >/dev/null)"
+	"$(env -u AIMHARDER_FINGERPRINT "$dest/usr/bin/refresher" -c "$dest/usr/share/refresher/refresher.yaml" --check-config 2>&1 >/dev/null)"
 check "make uninstall DESTDIR=... PREFIX=/usr" ops_make uninstall DESTDIR="$dest" PREFIX=/usr
 check_eq "uninstall: no file left" "" "$(ops_tree "$dest")"
-check "uninstall: the doc directory is gone" test ! -e "$dest/usr/share/doc/refresher"
+check "uninstall: the data directory is gone" test ! -e "$dest/usr/share/refresher"
 check "make install with the default PREFIX" ops_make install DESTDIR="$dest"
 check "default PREFIX is /usr/local" test -x "$dest/usr/local/bin/refresher" \
 	-a -f "$dest/usr/local/share/man/man1/refresher.1" \
-	-a -f "$dest/usr/local/share/doc/refresher/refresher.yaml"
+	-a -f "$dest/usr/local/share/refresher/refresher.yaml"
 check "make uninstall with the default PREFIX" ops_make uninstall DESTDIR="$dest"
 check_eq "uninstall (default PREFIX): no file left" "" "$(ops_tree "$dest")"
+
+# --- the Kubernetes ConfigMap holds a valid config ---
+python3 -c 'import sys, yaml; sys.stdout.write(yaml.safe_load(open(sys.argv[1]))["data"]["refresher.yaml"])' \
+	"$REPO_ROOT/deploy/k8s/configmap.yaml" >"$TEST_TMP/cm.yaml"
+check_eq "deploy/k8s/configmap.yaml: its refresher.yaml passes --check-config" "config OK" \
+	"$(AIMHARDER_FINGERPRINT=x "$REFRESHER_BIN" -c "$TEST_TMP/cm.yaml" --check-config 2>/dev/null)"
 
 # --- the crontab line: flock -n keeps two ticks from overlapping ---
 # The job line of deploy/crontab as cron would run it (with /bin/sh), the cron.d schedule and
@@ -84,11 +102,15 @@ EOF
 chmod 755 "$TEST_TMP/cronbin/logger"
 write_config "$TEST_TMP/cron.yaml" "$(printf 'refresh:\n  concurrency: 2\n  batch_size: 16\n')"
 
-# cron_tick TAG: runs the crontab command as cron would (sh, an empty environment, the
-# crontab's PATH with the logger stand-in first), logging to $TEST_TMP/cron-TAG.log.
+# The shell cron runs the line with: the crontab's SHELL=.
+cron_shell=$(sed -n 's/^SHELL=//p' "$REPO_ROOT/deploy/crontab")
+# cron_tick TAG: runs the crontab command as cron would (its SHELL, an empty environment, the
+# crontab's PATH with the logger stand-in first), logging to $TEST_TMP/cron-TAG.log; sets
+# CRON_RC to the status cron sees.
 cron_tick() {
 	env -i PATH="$TEST_TMP/cronbin:/usr/local/bin:/usr/bin:/bin" HOME=/ \
-		CRON_LOG="$TEST_TMP/cron-$1.log" /bin/sh -c "$cron_cmd"
+		CRON_LOG="$TEST_TMP/cron-$1.log" "${cron_shell:-/bin/sh}" -c "$cron_cmd"
+	CRON_RC=$?
 }
 
 fake_start --slow-ms 2500
@@ -99,7 +121,7 @@ seed 4 slow cron@example.com
 record_secrets
 : >"$TEST_TMP/cron-first.log"
 : >"$TEST_TMP/cron-second.log"
-cron_tick first &
+(cron_tick first; exit "$CRON_RC") &
 first_pid=$!
 # The first tick holds the lock and has its rows in flight (4 slow rows, 2 at a time: ~5 s).
 wait_for fake_requests_at_least slow 1
@@ -113,10 +135,14 @@ check_eq "crontab: the second tick only logs that it skipped" \
 	"refresher: tick skipped: the previous run still holds $TEST_TMP/cron.lock" \
 	"$(cat "$TEST_TMP/cron-second.log")"
 check "crontab: the first tick was still running when the second gave up" kill -0 "$first_pid"
+check_eq "crontab: a skipped tick is no failure for cron (status 0)" 0 "$CRON_RC"
 wait "$first_pid"
+check_eq "crontab: cron sees refresher's exit code (0), not logger's" 0 "$?"
 cat "$TEST_TMP/cron-first.log" >>"$TEST_TMP/all-output.log"
 check "crontab: the first tick completes and logs its summary through logger" \
 	grep -q '^refresher: summary: due=4 refreshed=4 logged_out=0 failed=0 ' "$TEST_TMP/cron-first.log"
+check_eq "crontab: the last line logged is the exit code" "refresher: exit code 0" \
+	"$(tail -n 1 "$TEST_TMP/cron-first.log")"
 check_eq "crontab: each row was called once, all by the first tick" "4 0 4" \
 	"$(fake_count_requests slow) $(fake_duplicate_tokens) $(q "SELECT count(*) FROM auth_sessions WHERE token_update_count = 1 AND token_update_claimed_until IS NULL")"
 # The lock is free again: the next tick runs (nothing is due now).
@@ -124,5 +150,12 @@ cron_tick third
 cat "$TEST_TMP/cron-third.log" >>"$TEST_TMP/all-output.log"
 check "crontab: the next tick runs once the lock is free" \
 	grep -q '^refresher: summary: due=0 ' "$TEST_TMP/cron-third.log"
+# A run with a failed row: exit code 1, in the log and for cron.
+q "DELETE FROM auth_sessions"
+seed 1 bad cron@example.com
+cron_tick fourth
+cat "$TEST_TMP/cron-fourth.log" >>"$TEST_TMP/all-output.log"
+check_eq "crontab: a run that exits 1 is logged as such, and cron sees 1" "refresher: exit code 1 1" \
+	"$(tail -n 1 "$TEST_TMP/cron-fourth.log") $CRON_RC"
 record_secrets
 fake_stop
