@@ -129,21 +129,17 @@ def check_refresh_workflow(path, max_runtime):
         check(isinstance(tmo, (int, float)) and tmo * 60 > max_runtime, path,
               f"job {name}: timeout-minutes ({tmo}) must exceed refresh.max_runtime "
               f"({max_runtime:.0f}s)")
-        steps = job.get("steps") or []
-        runs = [s.get("run", "") for s in steps]
-        check(any(re.search(r"(^|\s)make(\s|$)", r) for r in runs), path,
-              f"job {name}: no step runs make")
-        for step in steps:
-            run = step.get("run", "")
-            if "build/refresher" not in run:
+        for step in job.get("steps") or []:
+            if step.get("uses") not in ("./deploy/github",):
                 continue
             found_run = True
-            check("-c refresher.yaml" in run, path, "refresher must run with -c refresher.yaml")
+            check(dig(step, "with", "config") == "refresher.yaml", path,
+                  "the action must run with config: refresher.yaml")
             env = step.get("env") or {}
             for var in SECRETS:
                 check(re.fullmatch(r"\$\{\{\s*secrets\.%s\s*\}\}" % var, str(env.get(var, ""))),
                       path, f"step env {var} must come from secrets.{var}")
-    check(found_run, path, "no step runs build/refresher")
+    check(found_run, path, "no step uses the action ./deploy/github")
     check_no_inline_inputs(path, wf)
 
 
@@ -154,6 +150,22 @@ def check_no_inline_inputs(path, wf):
             run = step.get("run", "")
             check(not re.search(r"\$\{\{\s*(inputs|github\.event)\.", run), path,
                   f"job {name}: a run: script pastes ${{{{ inputs/github.event }}}} in")
+
+
+def check_action(path):
+    """deploy/github/action.yml: a composite action whose build is cached, inputs via env."""
+    act = load_yaml(path)
+    runs = act.get("runs") or {}
+    check(runs.get("using") == "composite", path, "a composite action expected")
+    steps = runs.get("steps") or []
+    check(any(str(s.get("uses", "")).startswith("actions/cache@") for s in steps), path,
+          "the build must be cached (actions/cache)")
+    for step in steps:
+        run = step.get("run", "")
+        check(not re.search(r"\$\{\{\s*inputs\.", run), path,
+              "a run: script pastes ${{ inputs }} in (pass them through env:)")
+        if "run" in step:
+            check(step.get("shell") == "bash", path, "composite run steps need shell: bash")
 
 
 def check_ci_workflow(path):
@@ -497,6 +509,7 @@ def main():
     max_runtime, upstream_timeout = config_limits()
     check_refresh_workflow(".github/workflows/refresh.yml", max_runtime)
     check_ci_workflow(".github/workflows/ci.yml")
+    check_action("deploy/github/action.yml")
     shellcheck_workflows([".github/workflows/refresh.yml", ".github/workflows/ci.yml"])
     check_systemd("deploy/systemd/refresher.service", "deploy/systemd/refresher.timer",
                   max_runtime, upstream_timeout)

@@ -69,6 +69,19 @@ check "default PREFIX is /usr/local" test -x "$dest/usr/local/bin/refresher" \
 check "make uninstall with the default PREFIX" ops_make uninstall DESTDIR="$dest"
 check_eq "uninstall (default PREFIX): no file left" "" "$(ops_tree "$dest")"
 
+# --- the GitHub Action's steps (deploy/github/steps.sh): key, build on a miss, run ---
+ops_key=$("$REPO_ROOT/deploy/github/steps.sh" key)
+check_match "action: a cache key names the system and the source" '^[a-z]+[0-9.]*-[a-z0-9_]+-[0-9a-f]{16}$' "$ops_key"
+check_eq "action: the key is stable for the same source" "$ops_key" "$("$REPO_ROOT/deploy/github/steps.sh" key)"
+check "action: a cache miss builds the binary into the cached directory" \
+	"$REPO_ROOT/deploy/github/steps.sh" build "$TEST_TMP/gh-cache"
+check_eq "action: only the binary is kept (what the cache stores)" "refresher" "$(ls "$TEST_TMP/gh-cache")"
+check_match "action: a cache hit runs it with the given arguments" '^refresher [0-9]+\.[0-9]+' \
+	"$("$REPO_ROOT/deploy/github/steps.sh" run "$TEST_TMP/gh-cache" --version 2>&1)"
+write_config "$TEST_TMP/gh.yaml" "$(printf 'upstream:\n  url: http://127.0.0.1:9/unused\n  fingerprint: fp\n')"
+"$REPO_ROOT/deploy/github/steps.sh" run "$TEST_TMP/gh-cache" -c "$TEST_TMP/gh.yaml" --dry-run >/dev/null 2>&1
+check_eq "action: a dry run through the cached binary works against the database" 0 "$?"
+
 # --- the Kubernetes ConfigMap holds a valid config ---
 python3 -c 'import sys, yaml; sys.stdout.write(yaml.safe_load(open(sys.argv[1]))["data"]["refresher.yaml"])' \
 	"$REPO_ROOT/deploy/k8s/configmap.yaml" >"$TEST_TMP/cm.yaml"
