@@ -165,6 +165,8 @@ main() {
 	step "systemd-analyze verify (deploy/systemd)" lint_systemd_verify
 	step "systemd-analyze security (refresher.service)" lint_systemd_security
 	step "man page (mandoc -Tlint, groff -wall, man --warnings)" lint_man
+	step "paths and links in docs and comments (scripts/lint/check_paths.py)" \
+		python3 scripts/lint/check_paths.py
 	step "deployment structure (scripts/lint/check_deploy.py)" \
 		python3 scripts/lint/check_deploy.py --binary "$BIN"
 	echo "lint: $PASSED passed, $FAILED failed"

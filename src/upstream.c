@@ -26,7 +26,7 @@
  * timeout is (on_timer); we watch them with epoll and hand libcurl only the
  * sockets that are ready. Its cost per turn follows the sockets with
  * activity, not every transfer in flight, which curl_multi_perform and
- * curl_multi_poll cost (measured: see README, Performance).
+ * curl_multi_poll cost (measured: see scripts/bench/README.md).
  */
 struct upstream {
 	const struct config *cfg;

@@ -59,7 +59,7 @@ rm -f "$FAKE_CONTROL/release"
 fake_stop
 unset -f b_relogin_holds
 
-# --- FOUND 2 (libcurl, documented in README "Known limits"): the upstream may see more tries per
+# --- FOUND 2 (libcurl, documented in tests/README.md, "Known limit"): the upstream may see more tries per
 # row than retry.attempts. Found by f_30's mixed run. Not fixable in the refresher: no libcurl
 # option turns the resend off, and FORBID_REUSE would give up connection reuse. The check below
 # holds libcurl to its own bound (1 + 5 resends per try).

@@ -35,7 +35,7 @@ figure() {
 	printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${4:-}" >>"$TEST_TMP/figures.txt"
 }
 
-# Prints the figures table (Markdown, for the README) and the suite's wall time (ms in $1).
+# Prints the figures table (Markdown, for tests/README.md) and the suite's wall time (ms in $1).
 print_figures() {
 	echo "# figures (FAULTS_SEED=$FAULTS_SEED):"
 	echo "# | fault | times tried | rows lost | notes |"
