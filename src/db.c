@@ -432,6 +432,23 @@ static int open_fail(enum db_open_status *st, enum db_open_status why, char *err
 }
 
 /*
+ * Runs a start-up statement (blocking, before the run). Returns its result
+ * (caller PQclears), or NULL after failing db_open with "what: error".
+ */
+static PGresult *startup_exec(struct db *db, const char *what, const char *sql, int n,
+    const char *const *params, enum db_open_status *st, char *err, size_t errlen)
+{
+	char line[256];
+	PGresult *res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		return res;
+	open_fail(st, DB_OPEN_DATABASE, err, errlen, "%s: %s", what,
+	    res_error_line(res, db->conn, line, sizeof(line)));
+	PQclear(res);
+	return NULL;
+}
+
+/*
  * The configured table does not exist. A name the file sets (other than the
  * default) is a config error naming the key and the nearest table; the
  * default name means the migrations were not applied.
@@ -494,7 +511,7 @@ static int check_privileges(struct db *db, const char *token_col, const char *oi
 		"token_update_claimed_until", db->has_updated_at ? "updated_at" : "" };
 	enum { NREAD = sizeof(reads) / sizeof(reads[0]), NWRITE = sizeof(writes) / sizeof(writes[0]) };
 	char *colv[NREAD + NWRITE], *privv[NREAD + NWRITE];
-	char select[] = "SELECT", update[] = "UPDATE", line[256], missing[768] = "";
+	char select[] = "SELECT", update[] = "UPDATE", missing[768] = "";
 	size_t n = 0, used = 0;
 	int rc = -1;
 	for (size_t i = 0; i < NREAD; i++)
@@ -515,19 +532,16 @@ static int check_privileges(struct db *db, const char *token_col, const char *oi
 		open_fail(st, DB_OPEN_DATABASE, err, errlen, "out of memory");
 		goto out;
 	}
-	res = PQexecParams(db->conn,
+	res = startup_exec(db, "cannot read the role's privileges",
 	    "SELECT p.priv, string_agg(p.col, ', ' ORDER BY p.ord)"
 	    " FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS p(col, priv, ord)"
 	    " WHERE NOT has_column_privilege($1::oid, p.col, p.priv) GROUP BY p.priv"
 	    " UNION ALL SELECT 'DELETE', 'rows (refresh.on_logout: delete)'"
 	    " WHERE $4::boolean AND NOT has_table_privilege($1::oid, 'DELETE')"
 	    " ORDER BY 1 DESC",
-	    4, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		open_fail(st, DB_OPEN_DATABASE, err, errlen, "cannot read the role's privileges: %s",
-		    res_error_line(res, db->conn, line, sizeof(line)));
+	    4, params, st, err, errlen);
+	if (res == NULL)
 		goto out;
-	}
 	for (int r = 0; r < PQntuples(res); r++) {
 		int w = snprintf(missing + used, sizeof(missing) - used, "%s%s on %s",
 		    r > 0 ? "; " : "", PQgetvalue(res, r, 0), PQgetvalue(res, r, 1));
@@ -608,19 +622,16 @@ static int check_schema(struct db *db, enum db_open_status *st, char *err, size_
 	static const char *const owned[] = { "created_at", "last_token_update_date",
 		"token_update_count", "last_token_update_error", "token_update_claimed_until" };
 	const char *params[1] = { db->table };
-	char line[256], loc[PATH_MAX_LEN], key[64], oid[16] = "";
+	char loc[PATH_MAX_LEN], key[64], oid[16] = "";
 	int rc = -1, rls = 0;
 	PGresult *cols = NULL;
-	PGresult *res = PQexecParams(db->conn,
+	PGresult *res = startup_exec(db, "cannot read the schema",
 	    "SELECT c.oid::text, n.nspname, c.relname, row_security_active(c.oid), current_user"
 	    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	    " WHERE c.oid = to_regclass($1)",
-	    1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		open_fail(st, DB_OPEN_DATABASE, err, errlen, "cannot read the schema: %s",
-		    res_error_line(res, db->conn, line, sizeof(line)));
+	    1, params, st, err, errlen);
+	if (res == NULL)
 		goto out;
-	}
 	if (PQntuples(res) == 0) {
 		table_missing(db, st, err, errlen);
 		goto out;
@@ -635,15 +646,12 @@ static int check_schema(struct db *db, enum db_open_status *st, char *err, size_
 	}
 
 	params[0] = oid;
-	cols = PQexecParams(db->conn,
+	cols = startup_exec(db, "cannot read the schema",
 	    "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
 	    " WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-	    1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(cols) != PGRES_TUPLES_OK) {
-		open_fail(st, DB_OPEN_DATABASE, err, errlen, "cannot read the schema: %s",
-		    res_error_line(cols, db->conn, line, sizeof(line)));
+	    1, params, st, err, errlen);
+	if (cols == NULL)
 		goto out;
-	}
 	for (int i = 0; i < NROLE; i++) {
 		int found = -1;
 		if (roles[i].name[0] == '\0')

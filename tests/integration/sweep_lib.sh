@@ -134,5 +134,18 @@ fake_quiet() {
 	fake_stats | jq -e '.in_flight == 0 and .connections <= 1' >/dev/null
 }
 
+# oauth_setup [SECRET_EXTRA]: the oauth2 example table (sql/oauth2/), random client credentials
+# (exported as OAUTH_CLIENT_ID / OAUTH_CLIENT_SECRET, the secret with SECRET_EXTRA appended and
+# joining the secret scan), and the fake started with them; exports OAUTH_TOKEN_URL.
+oauth_setup() {
+	psql -X -q -v ON_ERROR_STOP=1 -f "$REPO_ROOT/sql/oauth2/001_oauth_sessions.sql" >/dev/null
+	OAUTH_CLIENT_ID="client-$(rand_hex 4)"
+	OAUTH_CLIENT_SECRET="secret:$(rand_hex)${1:-}"
+	export OAUTH_CLIENT_ID OAUTH_CLIENT_SECRET
+	printf '%s\n' "$OAUTH_CLIENT_SECRET" >>"$TEST_TMP/secrets.txt"
+	fake_start --client-id "$OAUTH_CLIENT_ID" --client-secret "$OAUTH_CLIENT_SECRET"
+	export OAUTH_TOKEN_URL="http://127.0.0.1:$FAKE_PORT/oauth/token"
+}
+
 DEFAULT_FP_SUFFIX=$(rand_hex 8)
 export DEFAULT_FP_SUFFIX

@@ -4,15 +4,9 @@
 # expires_in or the JWT exp, invalid_grant (logout), invalid_client (stop), client auth basic and
 # form, the expiry-aware due rule, and the token guard on every write.
 
-psql -X -q -v ON_ERROR_STOP=1 -f "$REPO_ROOT/sql/oauth2/001_oauth_sessions.sql" >/dev/null
+oauth_setup " &%"
 check "oauth2: the example migration is idempotent" \
 	psql -X -q -v ON_ERROR_STOP=1 -f "$REPO_ROOT/sql/oauth2/001_oauth_sessions.sql"
-OAUTH_CLIENT_ID="client-$(rand_hex 4)"
-OAUTH_CLIENT_SECRET="secret:$(rand_hex) &%"
-export OAUTH_CLIENT_ID OAUTH_CLIENT_SECRET
-printf '%s\n' "$OAUTH_CLIENT_SECRET" >>"$TEST_TMP/secrets.txt"
-fake_start --client-id "$OAUTH_CLIENT_ID" --client-secret "$OAUTH_CLIENT_SECRET"
-export OAUTH_TOKEN_URL="http://127.0.0.1:$FAKE_PORT/oauth/token"
 
 # oseed N PREFIX [EXPIRES_SQL]: N oauth rows, refresh tokens PREFIX-<random>, created an hour ago.
 oseed() {

@@ -146,13 +146,7 @@ check_eq "held past the lease: each logout row called once by the two runs, dele
 	"$(fake_count_requests logout) $(jq -r 'select(.ev == "req") | .token' "$FAKE_LOG" | grep '^logout-' | sort | uniq -d | wc -l) $(count_rows logout)"
 
 # --- oauth2: invalid_grant for every row (another client's valid credentials) ---
-psql -X -q -v ON_ERROR_STOP=1 -f "$REPO_ROOT/sql/oauth2/001_oauth_sessions.sql" >/dev/null
-OAUTH_CLIENT_ID="client-$(rand_hex 4)"
-OAUTH_CLIENT_SECRET="secret-$(rand_hex)"
-export OAUTH_CLIENT_ID OAUTH_CLIENT_SECRET
-printf '%s\n' "$OAUTH_CLIENT_SECRET" >>"$TEST_TMP/secrets.txt"
-fake_start --client-id "$OAUTH_CLIENT_ID" --client-secret "$OAUTH_CLIENT_SECRET"
-export OAUTH_TOKEN_URL="http://127.0.0.1:$FAKE_PORT/oauth/token"
+oauth_setup
 t74_oseed() {
 	q "INSERT INTO oauth_sessions (user_email, refresh_token, created_at)
 	   SELECT 'o' || g || '@example.com', '$2-' || md5(random()::text), now() - interval '1 hour'
