@@ -75,16 +75,20 @@ mkdir -p "$ROOT/.demo" || die "cannot create $ROOT/.demo for the sweep's log"
 say "the sweep: build/refresher -c refresher.yaml (its log, a line per event: .demo/sweep.log)"
 "$BUILD_DIR/refresher" -c "$ROOT/refresher.yaml" >/dev/null 2>"$LOG" &
 pid=$!
+# A terminal gets one line redrawn; a log gets a line per tenth done, however slow the machine.
 shown=-1
+tenth=-1
 while kill -0 "$pid" 2>/dev/null; do
 	done_now=$(sessions_done) || done_now=$shown
 	if [[ "$done_now" != "$shown" ]]; then
 		if [[ -t 1 ]]; then
 			printf '\r  %s/%s sessions done' "$done_now" "$ROWS"
-		else
+			shown=$done_now
+		elif ((done_now * 10 / (ROWS > 0 ? ROWS : 1) != tenth)); then
+			tenth=$((done_now * 10 / (ROWS > 0 ? ROWS : 1)))
 			printf '  %s/%s sessions done\n' "$done_now" "$ROWS"
+			shown=$done_now
 		fi
-		shown=$done_now
 	fi
 	sleep 0.5
 done

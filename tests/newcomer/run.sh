@@ -60,7 +60,9 @@ if ((NC_RC != 0)); then
 fi
 check "make demo: a summary line" grep -q '^summary: due=' "$NC_OUT"
 check "make demo: the cluster lived under /tmp, not in the checkout" grep -q 'PostgreSQL in /tmp/refresher-demo\.' "$NC_OUT"
-check "make demo: a short narration, not a line per row (at most 80 lines)" test "$(wc -l <"$NC_OUT")" -le 80
+# The build's lines vary with the number of source files; the narration after them must stay short.
+check "make demo: a short narration, not a line per row (at most 60 lines after the build)" \
+	test "$(sed -n '/scripts\/demo\.sh/,$p' "$NC_OUT" | wc -l)" -le 60
 check "make demo: names the file with the sweep's own log" grep -q "the sweep's log is $NC_CLONE/.demo/sweep.log" "$NC_OUT"
 check "make demo: the sweep's log holds the per-row lines" \
 	test "$(grep -c 'logged out upstream: row deleted' "$NC_CLONE/.demo/sweep.log")" -gt 20
