@@ -108,6 +108,10 @@
 #define LOG_FIELD_MAX 200
 /* The one-line reason stored in last_token_update_error. */
 #define REASON_MAX 160
+/* A transport error's text (libcurl's, escaped) is cut to this many bytes within a reason. */
+#define TRANSPORT_ERROR_SHOWN 120
+/* Largest CA bundle read (the system's plus upstream.ca_file); real ones are about 200 KiB. */
+#define CA_BUNDLE_MAX_BYTES (16L * 1024 * 1024)
 /* Progress: as a log event this often when stderr is not a terminal... */
 #define PROGRESS_INTERVAL_MS 10000
 /* ...and as a live status line redrawn this often when it is. */

@@ -4,14 +4,15 @@
 
 #include <stddef.h>
 #include "config.h"
-#include "waitfd.h"
+#include "defaults.h"
+#include "loop.h"
 
 /* A finished transfer, as handed back by upstream_next. */
 struct upstream_done {
 	void *owner; /* what the caller passed to upstream_start */
 	int transport_error; /* 0 = an HTTP answer arrived */
 	int transient; /* transport_error only: worth retrying (timeout, reset, DNS, refused) */
-	char error[160]; /* transport_error only: one line */
+	char error[REASON_MAX]; /* transport_error only: one line */
 	long status;
 	char *body; /* NUL-terminated, len bytes; heap-owned */
 	size_t len;
@@ -24,8 +25,12 @@ void upstream_done_clear(struct upstream_done *d);
 
 struct upstream;
 
-/* Creates the multi handle for cfg (borrowed; must outlive it). NULL on failure (logged). */
-struct upstream *upstream_new(const struct config *cfg);
+/*
+ * Creates the multi handle for cfg; its sockets and timeout are watched by
+ * lp, whose loop_once drives the transfers. Both borrowed: they must outlive
+ * it. NULL on failure (logged). Free with upstream_free.
+ */
+struct upstream *upstream_new(const struct config *cfg, struct loop *lp);
 void upstream_free(struct upstream *up);
 
 /*
@@ -39,12 +44,6 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 
 /* Transfers on the wire. */
 int upstream_in_flight(const struct upstream *up);
-
-/*
- * Waits at most timeout_ms for activity on the transfers or on the n extra
- * sockets (may be 0), and drives the transfers. Returns 0 or -1.
- */
-int upstream_wait(struct upstream *up, int timeout_ms, const struct waitfd *extra, size_t n);
 
 /* Takes the next finished transfer into *out (caller clears it). Returns 1, or 0 when none. */
 int upstream_next(struct upstream *up, struct upstream_done *out);

@@ -11,6 +11,7 @@
 #include "defaults.h"
 #include "guard.h"
 #include "log.h"
+#include "loop.h"
 #include "parse.h"
 #include "sweep.h"
 #include "profile.h"
@@ -68,6 +69,7 @@ struct sweep {
 	const struct profile_ops *profile;
 	struct db *db;
 	struct upstream *up;
+	struct loop *lp;
 	struct sweep_stats *st;
 	uint64_t rng;
 	long limit;
@@ -886,6 +888,14 @@ static long long db_down_for(const struct sweep *s, long long now)
 	return since == 0 ? 0 : now - since;
 }
 
+/* The loop: a database socket is ready; the channels are stepped every turn. */
+static void on_db_ready(void *ctx, int fd, unsigned events)
+{
+	(void)ctx;
+	(void)fd;
+	(void)events;
+}
+
 static void sweep_loop(struct sweep *s)
 {
 	const struct config *cfg = s->cfg;
@@ -939,7 +949,13 @@ static void sweep_loop(struct sweep *s)
 			timeout = s->next_db_try - now < 0 ? 0 : (long)(s->next_db_try - now);
 		struct waitfd fds[UPSTREAM_MAX_EXTRA_FDS];
 		size_t nfds = db_waitfds(s->db, fds, UPSTREAM_MAX_EXTRA_FDS);
-		(void)upstream_wait(s->up, (int)timeout, fds, nfds);
+		for (size_t i = 0; i < nfds; i++)
+			if (loop_watch(s->lp, fds[i].fd, fds[i].want_write ? LOOP_OUT : LOOP_IN, on_db_ready,
+				s) != 0)
+				timeout = 0;
+		(void)loop_once(s->lp, timeout);
+		for (size_t i = 0; i < nfds; i++)
+			loop_unwatch(s->lp, fds[i].fd);
 		struct upstream_done d;
 		while (upstream_next(s->up, &d)) {
 			handle_done(s, &d);
@@ -965,8 +981,10 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 	s.next_progress = s.started + (log_status_enabled() ? STATUS_INTERVAL_MS : PROGRESS_INTERVAL_MS);
 	if (cfg->refresh.max_runtime_ms > 0)
 		s.deadline = s.started + cfg->refresh.max_runtime_ms;
-	s.up = upstream_new(cfg);
+	s.lp = loop_new();
+	s.up = s.lp != NULL ? upstream_new(cfg, s.lp) : NULL;
 	if (s.up == NULL) {
+		loop_free(s.lp);
 		log_error("sweep", "cannot set up HTTP (libcurl)");
 		return EXIT_CONFIG;
 	}
@@ -1005,6 +1023,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		free(s.exclude[i]);
 	free(s.exclude);
 	upstream_free(s.up);
+	loop_free(s.lp);
 	stats->duration_ms = now_ms() - s.started;
 	if (stats->db_lost)
 		return EXIT_DATABASE;

@@ -1,7 +1,6 @@
 /* upstream.c - HTTP POSTs on one libcurl multi handle: capped bodies, captured headers, TLS always verified. */
 #include <ctype.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,29 +9,30 @@
 #include <netdb.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <curl/curl.h>
 
 #include "defaults.h"
 #include "log.h"
+#include "loop.h"
 #include "upstream.h"
 
 
 /*
- * The event loop is libcurl's socket interface (curl_multi_socket_action):
+ * libcurl is driven through its socket interface (curl_multi_socket_action):
  * libcurl tells us which sockets to watch (on_socket) and when its next
- * timeout is (on_timer); we watch them with epoll and hand libcurl only the
- * sockets that are ready. Its cost per turn follows the sockets with
- * activity, not every transfer in flight, which curl_multi_perform and
- * curl_multi_poll cost (measured: see scripts/bench/README.md).
+ * timeout is (on_timer); the run's loop (loop.c) watches them and hands
+ * libcurl only the sockets that are ready. Its cost per turn follows the
+ * sockets with activity, not every transfer in flight, which
+ * curl_multi_perform and curl_multi_poll cost (measured: see
+ * scripts/bench/README.md).
  */
 struct upstream {
 	const struct config *cfg;
 	CURLM *multi;
-	int epfd;
-	long long timer_at; /* monotonic ms of libcurl's next timeout; -1 = none */
+	struct loop *lp; /* borrowed: the run's loop */
+	struct loop_timer timer; /* libcurl's timeout */
 	int in_flight;
 	struct curl_blob ca; /* system bundle + upstream.ca_file, when ca_file is set */
 	struct curl_slist *resolve; /* "host:port:addr,..." resolved once for the run, or NULL */
@@ -58,14 +58,22 @@ struct transfer {
 	struct transfer *prev, *next; /* in upstream.live */
 };
 
+/* Frees the n Set-Cookie values of *v and the array; leaves *v NULL and *n 0. */
+static void set_cookies_free(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
 void upstream_done_clear(struct upstream_done *d)
 {
 	if (d == NULL)
 		return;
 	free(d->body);
-	for (size_t i = 0; i < d->nset; i++)
-		free(d->set_cookie[i]);
-	free(d->set_cookie);
+	set_cookies_free(&d->set_cookie, &d->nset);
 	free(d->retry_after);
 	memset(d, 0, sizeof(*d));
 }
@@ -79,9 +87,7 @@ static void transfer_free(struct transfer *t)
 	curl_slist_free_all(t->headers);
 	free(t->req_body);
 	free(t->body);
-	for (size_t i = 0; i < t->nset; i++)
-		free(t->set_cookie[i]);
-	free(t->set_cookie);
+	set_cookies_free(&t->set_cookie, &t->nset);
 	free(t->retry_after);
 	free(t);
 }
@@ -97,11 +103,7 @@ static void transfer_recycle(struct upstream *up, struct transfer *t)
 	t->body = NULL;
 	t->len = t->cap = 0;
 	t->too_big = 0;
-	for (size_t i = 0; i < t->nset; i++)
-		free(t->set_cookie[i]);
-	free(t->set_cookie);
-	t->set_cookie = NULL;
-	t->nset = 0;
+	set_cookies_free(&t->set_cookie, &t->nset);
 	free(t->retry_after);
 	t->retry_after = NULL;
 	t->owner = NULL;
@@ -138,7 +140,7 @@ static int load_ca(struct upstream *up)
 	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
 	char *sys = NULL, *add = NULL;
 	long nsys = 0, nadd;
-	const long limit = 16L * 1024 * 1024;
+	const long limit = CA_BUNDLE_MAX_BYTES;
 	if (extra == NULL || extra[0] == '\0')
 		return 0;
 	nadd = read_file(extra, &add, limit);
@@ -166,11 +168,30 @@ static int load_ca(struct upstream *up)
 	return 0;
 }
 
-static long long mono_ms(void)
+/* The loop: a socket libcurl watches is ready. */
+static void on_ready(void *ctx, int fd, unsigned events)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	struct upstream *up = ctx;
+	int running = 0, flags = 0;
+	if (events & LOOP_IN)
+		flags |= CURL_CSELECT_IN;
+	if (events & LOOP_OUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & LOOP_ERR)
+		flags |= CURL_CSELECT_ERR;
+	CURLMcode mc = curl_multi_socket_action(up->multi, fd, flags, &running);
+	if (mc != CURLM_OK)
+		log_error("upstream", "libcurl: %s", curl_multi_strerror(mc));
+}
+
+/* The loop: libcurl's timeout is due. */
+static void on_due(void *ctx)
+{
+	struct upstream *up = ctx;
+	int running = 0;
+	CURLMcode mc = curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	if (mc != CURLM_OK)
+		log_error("upstream", "libcurl: %s", curl_multi_strerror(mc));
 }
 
 /* libcurl: watch socket fd for what (or stop watching it). */
@@ -180,20 +201,16 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 	(void)easy;
 	(void)socketp;
 	if (what == CURL_POLL_REMOVE) {
-		/* The socket may be closed already; then epoll dropped it on its own. */
-		(void)epoll_ctl(up->epfd, EPOLL_CTL_DEL, fd, NULL);
+		loop_unwatch(up->lp, fd);
 		return 0;
 	}
-	struct epoll_event ev;
-	memset(&ev, 0, sizeof(ev));
-	ev.data.fd = fd;
+	unsigned events = 0;
 	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
-		ev.events |= EPOLLIN;
+		events |= LOOP_IN;
 	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
-		ev.events |= EPOLLOUT;
-	if (epoll_ctl(up->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
-	    (errno != ENOENT || epoll_ctl(up->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)) {
-		log_error("upstream", "epoll_ctl: %s", strerror(errno));
+		events |= LOOP_OUT;
+	if (loop_watch(up->lp, fd, events, on_ready, up) != 0) {
+		log_error("upstream", "cannot watch a socket: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -204,7 +221,10 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct upstream *up = userp;
 	(void)multi;
-	up->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+	if (timeout_ms < 0)
+		loop_timer_disarm(up->lp, &up->timer);
+	else
+		loop_timer_arm(up->lp, &up->timer, loop_now(up->lp) + timeout_ms);
 	return 0;
 }
 
@@ -261,16 +281,16 @@ out:
 	curl_url_cleanup(u);
 }
 
-struct upstream *upstream_new(const struct config *cfg)
+struct upstream *upstream_new(const struct config *cfg, struct loop *lp)
 {
 	struct upstream *up = calloc(1, sizeof(*up));
 	if (up == NULL)
 		return NULL;
 	up->cfg = cfg;
-	up->timer_at = -1;
-	up->epfd = epoll_create1(EPOLL_CLOEXEC);
+	up->lp = lp;
+	loop_timer_init(&up->timer, on_due, up);
 	up->multi = curl_multi_init();
-	if (up->epfd < 0 || up->multi == NULL || load_ca(up) != 0) {
+	if (up->multi == NULL || load_ca(up) != 0) {
 		upstream_free(up);
 		return NULL;
 	}
@@ -303,8 +323,7 @@ void upstream_free(struct upstream *up)
 		up->spare = t->next;
 		transfer_free(t);
 	}
-	if (up->epfd >= 0)
-		(void)close(up->epfd);
+	loop_timer_disarm(up->lp, &up->timer);
 	curl_slist_free_all(up->resolve);
 	free(up->ca_data);
 	free(up);
@@ -375,9 +394,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	size_t n = size * nmemb;
 	/* A new status line (e.g. after 100 Continue) starts a new header block. */
 	if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
-		for (size_t i = 0; i < t->nset; i++)
-			free(t->set_cookie[i]);
-		t->nset = 0;
+		set_cookies_free(&t->set_cookie, &t->nset);
 		free(t->retry_after);
 		t->retry_after = NULL;
 		return n;
@@ -534,55 +551,6 @@ int upstream_in_flight(const struct upstream *up)
 	return up->in_flight;
 }
 
-int upstream_wait(struct upstream *up, int timeout_ms, const struct waitfd *extra, size_t n)
-{
-	struct pollfd fds[1 + UPSTREAM_MAX_EXTRA_FDS];
-	struct epoll_event evs[UPSTREAM_EPOLL_EVENTS];
-	int running = 0;
-	CURLMcode mc = CURLM_OK;
-	if (n > UPSTREAM_MAX_EXTRA_FDS)
-		n = UPSTREAM_MAX_EXTRA_FDS;
-	fds[0].fd = up->epfd;
-	fds[0].events = POLLIN;
-	fds[0].revents = 0;
-	for (size_t i = 0; i < n; i++) {
-		fds[i + 1].fd = extra[i].fd;
-		fds[i + 1].events = extra[i].want_write ? POLLOUT : POLLIN;
-		fds[i + 1].revents = 0;
-	}
-	long long now = mono_ms();
-	if (up->timer_at >= 0 && up->timer_at - now < timeout_ms)
-		timeout_ms = up->timer_at <= now ? 0 : (int)(up->timer_at - now);
-	if (timeout_ms < 0)
-		timeout_ms = 0;
-	if (poll(fds, (nfds_t)(1 + n), timeout_ms) < 0 && errno != EINTR) {
-		log_error("upstream", "poll: %s", strerror(errno));
-		return -1;
-	}
-	if (fds[0].revents & POLLIN) {
-		int k = epoll_wait(up->epfd, evs, UPSTREAM_EPOLL_EVENTS, 0);
-		for (int i = 0; i < k && mc == CURLM_OK; i++) {
-			int flags = 0;
-			if (evs[i].events & EPOLLIN)
-				flags |= CURL_CSELECT_IN;
-			if (evs[i].events & EPOLLOUT)
-				flags |= CURL_CSELECT_OUT;
-			if (evs[i].events & (EPOLLERR | EPOLLHUP))
-				flags |= CURL_CSELECT_ERR;
-			mc = curl_multi_socket_action(up->multi, evs[i].data.fd, flags, &running);
-		}
-	}
-	if (mc == CURLM_OK && up->timer_at >= 0 && mono_ms() >= up->timer_at) {
-		up->timer_at = -1; /* libcurl sets the next one from inside the call */
-		mc = curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	}
-	if (mc != CURLM_OK) {
-		log_error("upstream", "libcurl: %s", curl_multi_strerror(mc));
-		return -1;
-	}
-	return 0;
-}
-
 void *upstream_cancel(struct upstream *up)
 {
 	struct transfer *t = up->live;
@@ -671,7 +639,7 @@ int upstream_next(struct upstream *up, struct upstream_done *out)
 				msg = "TLS handshake failed: the server does not speak TLS on this port"
 				      " (an https:// URL pointed at a plain-HTTP port?)";
 			}
-			log_escape(out->error, sizeof(out->error), msg, strlen(msg), 120);
+			log_escape(out->error, sizeof(out->error), msg, strlen(msg), TRANSPORT_ERROR_SHOWN);
 		}
 		/* Hand the buffers over: take, then NULL. */
 		out->body = t->body ? t->body : strdup("");
