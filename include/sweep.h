@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "exitcode.h"
 #include "outcome.h"
 
 /* What a run did; also what the summary prints. */
@@ -22,12 +23,6 @@ struct sweep_stats {
 	int db_lost;
 };
 
-/* Exit codes (SPEC). */
-#define EXIT_OK 0
-#define EXIT_FAILED_ROWS 1
-#define EXIT_CONFIG 2
-#define EXIT_DATABASE 3
-#define EXIT_SIGNAL 4
 
 /*
  * Runs the sweep on an open database: at most limit rows (0 = no limit).

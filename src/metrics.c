@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -66,7 +67,7 @@ int metrics_format(char *buf, size_t size, const struct sweep_stats *st, int exi
 	    "# HELP refresher_last_run_duration_seconds Wall time of the last run.\n"
 	    "# TYPE refresher_last_run_duration_seconds gauge\n"
 	    "refresher_last_run_duration_seconds %.3f\n"
-	    "# HELP refresher_last_run_exit_code Exit code of the last run (0 ok, 1 rows failed, 3 database, 4 signal).\n"
+	    "# HELP refresher_last_run_exit_code Exit code of the last run (%d %s, %d %s, %d %s, %d %s).\n"
 	    "# TYPE refresher_last_run_exit_code gauge\n"
 	    "refresher_last_run_exit_code %d\n"
 	    "# HELP refresher_last_run_timestamp_seconds Unix time the last run ended.\n"
@@ -77,7 +78,9 @@ int metrics_format(char *buf, size_t size, const struct sweep_stats *st, int exi
 	    "refresher_last_success_timestamp_seconds %.3f\n",
 	    st->due, st->retries, st->throttle_waits, st->breaker_open, st->mass_logout,
 	    st->kept_by_rule, st->unwritten,
-	    (double)st->duration_ms / 1000.0, exit_code, now, exit_code == 0 ? now : last_success);
+	    (double)st->duration_ms / 1000.0, EXIT_OK, exit_code_word(EXIT_OK), EXIT_FAILED_ROWS,
+	    exit_code_word(EXIT_FAILED_ROWS), EXIT_DATABASE, exit_code_word(EXIT_DATABASE), EXIT_SIGNAL,
+	    exit_code_word(EXIT_SIGNAL), exit_code, now, exit_code == 0 ? now : last_success);
 	return bad ? -1 : (int)off;
 }
 

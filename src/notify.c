@@ -8,24 +8,9 @@
 #include <json-c/json.h>
 
 #include "defaults.h"
+#include "exitcode.h"
 #include "log.h"
 #include "notify.h"
-
-static const char *exit_meaning(int code)
-{
-	switch (code) {
-	case EXIT_FAILED_ROWS:
-		return "some sessions failed and stay due";
-	case EXIT_CONFIG:
-		return "usage or config error";
-	case EXIT_DATABASE:
-		return "database unreachable or lost";
-	case EXIT_SIGNAL:
-		return "stopped by a signal";
-	default:
-		return "ok";
-	}
-}
 
 char *notify_body(const struct sweep_stats *st, int exit_code, const char *host)
 {
@@ -34,7 +19,7 @@ char *notify_body(const struct sweep_stats *st, int exit_code, const char *host)
 	snprintf(msg, sizeof(msg),
 	    "refresher on %s exited %d (%s%s): due=%ld refreshed=%ld logged_out=%ld failed=%ld"
 	    " superseded=%ld released=%ld retries=%ld duration=%.1fs",
-	    host, exit_code, exit_meaning(exit_code),
+	    host, exit_code, exit_code_meaning(exit_code),
 	    st->breaker_open	? "; upstream looks unhealthy, circuit breaker open"
 	    : st->mass_logout	? "; mass logout, no session deleted: check the credentials"
 				: "",
