@@ -5,7 +5,8 @@
 #include <stddef.h>
 #include "log.h"
 
-enum profile { PROFILE_AIMHARDER, PROFILE_OAUTH2 };
+/* The refresh protocols; profile.c maps each to its module. */
+enum profile { PROFILE_AIMHARDER, PROFILE_OAUTH2, PROFILE_COUNT };
 enum on_logout { ON_LOGOUT_DELETE, ON_LOGOUT_KEEP };
 enum client_auth { CLIENT_AUTH_BASIC, CLIENT_AUTH_FORM };
 enum row_security { ROW_SECURITY_REFUSE, ROW_SECURITY_ALLOW };

@@ -6,18 +6,8 @@
 #include "config.h"
 #include "defaults.h"
 #include "outcome.h"
+#include "row.h"
 #include "waitfd.h"
-
-/* A claimed row. Every string is heap-owned by the row; free with row_free. */
-struct row {
-	char *id; /* as text */
-	char *email;
-	char *token; /* the token we send; every write is guarded by it (secret) */
-	char *cookies; /* stored cookies JSON text, NULL when the column is absent */
-	char *fingerprint; /* NULL when the column is NULL or absent (secret) */
-	char *claim; /* our lease, UTC "YYYY-MM-DDTHH:MI:SS.US", guards releases */
-};
-void row_free(struct row *row);
 
 /* How a logout result is written (see the mass-logout guard in sweep.c). */
 enum logout_write {

@@ -5,15 +5,7 @@
 #include <stddef.h>
 #include "config.h"
 #include "defaults.h"
-
-enum answer_kind {
-	ANSWER_REFRESHED,
-	ANSWER_LOGOUT,
-	ANSWER_TRANSIENT, /* retry (honouring retry_after_ms when >= 0) */
-	ANSWER_FAILED /* no retry */
-};
-
-const char *answer_kind_name(enum answer_kind kind);
+#include "profile.h"
 
 /* What an answer means. new_token is heap-owned (free with answer_clear). */
 struct answer {

@@ -54,7 +54,4 @@ int upstream_next(struct upstream *up, struct upstream_done *out);
  */
 void *upstream_cancel(struct upstream *up);
 
-/* 1 for the HTTP statuses worth a retry: 408, 429, 500, 502, 503, 504. */
-int http_status_transient(long status);
-
 #endif

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
+#include "profile.h"
 #include "report.h"
 #include "sweep.h"
 
@@ -150,9 +151,10 @@ int main(int argc, char **argv)
 	log_init(cfg->log.format, cfg->log.level);
 	/* Warnings, not errors: --check-config still says config OK, a run still runs. */
 	(void)config_warn_readable_secrets(cfg);
-	if (cfg->upstream.profile == PROFILE_AIMHARDER && cfg->upstream.fingerprint[0] == '\0')
-		log_warn("config", "upstream.fingerprint is empty: a row without a fingerprint of its own"
-				   " fails without a request (an empty fingerprint is never sent)");
+	const struct profile_ops *profile = profile_get(cfg->upstream.profile);
+	const char *warning = profile->warn_config ? profile->warn_config(cfg) : NULL;
+	if (warning != NULL)
+		log_warn("config", "%s", warning);
 	if (cli.check_config) {
 		printf("config OK\n");
 		config_free(cfg);

@@ -284,11 +284,24 @@ static int oauth2_build(const struct config *cfg, const struct row *row, void **
 
 /* Profile: see oauth2_judge_answer. */
 static void oauth2_judge(const struct config *cfg, const struct row *row, void *state,
-    const struct upstream_done *d, struct verdict *out)
+    const struct reply *d, struct verdict *out)
 {
 	(void)state;
 	oauth2_judge_answer(d->status, d->body, d->len, d->too_big, row->token,
 	    cfg->database.columns.expires_at[0] != '\0', (long long)time(NULL), out);
 }
 
-const struct profile_ops profile_oauth2 = { "oauth2", oauth2_build, oauth2_judge, NULL };
+static const char *const oauth2_reserved[] = { "grant_type", "refresh_token", "client_id",
+	"client_secret", NULL };
+
+const struct profile_ops profile_oauth2 = {
+	.name = "oauth2",
+	.reserved_form = oauth2_reserved,
+	.uses = 0, /* a refresh token and the client's credentials: no cookies, no fingerprint */
+	.default_form = 0,
+	.mass_logout_causes = "the credentials of another client (upstream.client_id,"
+			      " upstream.client_secret), the token endpoint of another tenant"
+			      " (upstream.url)",
+	.build = oauth2_build,
+	.judge = oauth2_judge,
+};

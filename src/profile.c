@@ -1,12 +1,59 @@
-/* profile.c - picks the protocol module for the config; frees what profiles hand out. */
+/* profile.c - the table of refresh protocols; frees what profiles hand out. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "profile.h"
 
+/* Every profile, by its enum profile value. A new profile is a new file and a line here. */
+static const struct profile_ops *const profiles[PROFILE_COUNT] = {
+	[PROFILE_AIMHARDER] = &profile_aimharder,
+	[PROFILE_OAUTH2] = &profile_oauth2,
+};
+
 const struct profile_ops *profile_get(enum profile p)
 {
-	return p == PROFILE_OAUTH2 ? &profile_oauth2 : &profile_aimharder;
+	return (unsigned)p < PROFILE_COUNT ? profiles[p] : profiles[PROFILE_AIMHARDER];
+}
+
+const struct profile_ops *profile_find(const char *name, enum profile *p)
+{
+	for (int i = 0; i < PROFILE_COUNT; i++) {
+		if (strcmp(profiles[i]->name, name) == 0) {
+			*p = (enum profile)i;
+			return profiles[i];
+		}
+	}
+	return NULL;
+}
+
+/* 1 for the statuses SPEC calls transient. */
+int http_status_transient(long status)
+{
+	switch (status) {
+	case 408:
+	case 429:
+	case 500:
+	case 502:
+	case 503:
+	case 504:
+		return 1;
+	}
+	return 0;
+}
+
+const char *answer_kind_name(enum answer_kind kind)
+{
+	switch (kind) {
+	case ANSWER_REFRESHED:
+		return "refreshed";
+	case ANSWER_LOGOUT:
+		return "logout";
+	case ANSWER_TRANSIENT:
+		return "transient";
+	case ANSWER_FAILED:
+		return "failed";
+	}
+	return "unknown";
 }
 
 void request_clear(struct request *r)

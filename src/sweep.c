@@ -614,16 +614,6 @@ static void adapt_limit(struct sweep *s, const struct upstream_done *d, enum ans
 		    before, s->limit_now);
 }
 
-/* The likely causes of a mass logout, per profile, for the message. */
-static const char *mass_logout_causes(const struct config *cfg)
-{
-	if (cfg->upstream.profile == PROFILE_OAUTH2)
-		return "the credentials of another client (upstream.client_id, upstream.client_secret),"
-		       " the token endpoint of another tenant (upstream.url)";
-	return "a wrong or empty fingerprint (upstream.fingerprint, or the rows' own), the endpoint"
-	       " of another site (upstream.url)";
-}
-
 /*
  * Trips the mass-logout guard once its numbers say so: no logout row of this
  * run is deleted (they are kept and marked), and the run stops claiming.
@@ -641,7 +631,7 @@ static void check_guard(struct sweep *s)
 			   " they are kept, marked 'logout (not deleted: mass logout)'. Likely causes: %s,"
 			   " or an incident at the upstream. Stopping; rows not called stay due",
 	    s->logouts, s->answers, cfg->breaker.logout_min, cfg->breaker.logout_share,
-	    mass_logout_causes(cfg));
+	    s->profile->mass_logout_causes);
 	for (size_t i = 0; i < s->npending; i++)
 		if (s->pending[i]->outcome == OUTCOME_LOGGED_OUT)
 			s->pending[i]->logout = LOGOUT_MASS;
@@ -661,7 +651,8 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		a.kind = d->transient ? ANSWER_TRANSIENT : ANSWER_FAILED;
 		snprintf(a.reason, sizeof(a.reason), "%s", d->error);
 	} else {
-		s->profile->judge(cfg, j->row, j->pstate, d, &a);
+		struct reply r = { d->status, d->body, d->len, d->too_big, d->set_cookie, d->nset };
+		s->profile->judge(cfg, j->row, j->pstate, &r, &a);
 	}
 	if (a.stop_run) {
 		/* Every row would fail the same way: stop, and leave this row as it was. */

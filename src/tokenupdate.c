@@ -12,23 +12,6 @@
 #include "jsonutil.h"
 #include "profile.h"
 #include "tokenupdate.h"
-#include "upstream.h"
-
-/* Static name of an answer kind for logs. */
-const char *answer_kind_name(enum answer_kind kind)
-{
-	switch (kind) {
-	case ANSWER_REFRESHED:
-		return "refreshed";
-	case ANSWER_LOGOUT:
-		return "logout";
-	case ANSWER_TRANSIENT:
-		return "transient";
-	case ANSWER_FAILED:
-		return "failed";
-	}
-	return "unknown";
-}
 
 const char *tokenupdate_fingerprint(const struct config *cfg, const char *row_fingerprint)
 {
@@ -190,7 +173,7 @@ static int aimharder_build(const struct config *cfg, const struct row *row, void
  * cookies).
  */
 static void aimharder_judge(const struct config *cfg, const struct row *row, void *state,
-    const struct upstream_done *d, struct verdict *out)
+    const struct reply *d, struct verdict *out)
 {
 	struct http_answer in = { d->status, d->body, d->len, d->too_big };
 	struct answer a;
@@ -222,5 +205,35 @@ static void aimharder_judge(const struct config *cfg, const struct row *row, voi
 	answer_clear(&a);
 }
 
-const struct profile_ops profile_aimharder = { "aimharder", aimharder_build, aimharder_judge,
-	aimharder_free_state };
+/* Profile: the fingerprint every request needs must come from somewhere. */
+static const char *aimharder_check_config(const struct config *cfg, const char **key)
+{
+	*key = "upstream.fingerprint";
+	if (cfg->database.columns.fingerprint[0] == '\0' && cfg->upstream.fingerprint[0] == '\0')
+		return "must be set when database.columns.fingerprint is \"\" (every request needs one)";
+	return NULL;
+}
+
+static const char *aimharder_warn_config(const struct config *cfg)
+{
+	if (cfg->upstream.fingerprint[0] != '\0')
+		return NULL;
+	return "upstream.fingerprint is empty: a row without a fingerprint of its own fails without a"
+	       " request (an empty fingerprint is never sent)";
+}
+
+static const char *const aimharder_reserved[] = { "token", "fingerprint", NULL };
+
+const struct profile_ops profile_aimharder = {
+	.name = "aimharder",
+	.reserved_form = aimharder_reserved,
+	.uses = PROFILE_USES_COOKIES | PROFILE_USES_FINGERPRINT,
+	.default_form = 1,
+	.mass_logout_causes = "a wrong or empty fingerprint (upstream.fingerprint, or the rows' own),"
+			      " the endpoint of another site (upstream.url)",
+	.check_config = aimharder_check_config,
+	.warn_config = aimharder_warn_config,
+	.build = aimharder_build,
+	.judge = aimharder_judge,
+	.free_state = aimharder_free_state,
+};

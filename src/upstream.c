@@ -566,21 +566,6 @@ void *upstream_cancel(struct upstream *up)
 	return owner;
 }
 
-/* 1 for the statuses SPEC calls transient. */
-int http_status_transient(long status)
-{
-	switch (status) {
-	case 408:
-	case 429:
-	case 500:
-	case 502:
-	case 503:
-	case 504:
-		return 1;
-	}
-	return 0;
-}
-
 /* Transport failures worth another try: the server may answer next time. */
 static int transient_code(CURLcode c)
 {

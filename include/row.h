@@ -1,0 +1,16 @@
+/* row.h - a claimed row as the run carries it: what profiles read, what guards the write. */
+#ifndef REFRESHER_ROW_H
+#define REFRESHER_ROW_H
+
+/* Every field heap-owned; free with row_free (db.c). */
+struct row {
+	char *id; /* as text */
+	char *email;
+	char *token; /* the token we send; every write is guarded by it (secret) */
+	char *cookies; /* stored cookies JSON text, NULL when the column is absent */
+	char *fingerprint; /* NULL when the column is NULL or absent (secret) */
+	char *claim; /* our lease, UTC "YYYY-MM-DDTHH:MI:SS.US", guards releases */
+};
+void row_free(struct row *row);
+
+#endif
