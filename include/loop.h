@@ -44,13 +44,17 @@ void loop_update_time(struct loop *lp);
 /*
  * Watches fd for events (LOOP_IN, LOOP_OUT, or both) and calls fn(ctx, fd,
  * ready) when it is ready; called again for a watched fd it changes what is
- * watched and the handler. events 0 stops watching it (as loop_unwatch).
+ * watched and the handler (and the owner). events 0 stops watching it.
  * Returns 0, or -1 (errno set).
  */
 int loop_watch(struct loop *lp, int fd, unsigned events, loop_io_fn fn, void *ctx)
     __attribute__((warn_unused_result));
-/* Stops watching fd; a socket already closed is fine. */
-void loop_unwatch(struct loop *lp, int fd);
+/*
+ * Stops watching fd if ctx is what it is watched for (a socket closed behind
+ * its owner's back may have come back as another owner's: that watch stays).
+ * A socket already closed is fine.
+ */
+void loop_unwatch(struct loop *lp, int fd, const void *ctx);
 
 /* Arms t (fn and ctx set by the owner) to fire at loop time at (ms); re-arming moves it. */
 void loop_timer_arm(struct loop *lp, struct loop_timer *t, long long at);

@@ -112,7 +112,7 @@ int loop_watch(struct loop *lp, int fd, unsigned events, loop_io_fn fn, void *ct
 	}
 	events &= LOOP_IN | LOOP_OUT;
 	if (events == 0) {
-		loop_unwatch(lp, fd);
+		loop_unwatch(lp, fd, (size_t)fd < lp->nwatch ? lp->watch[fd].ctx : NULL);
 		return 0;
 	}
 	if (watch_reserve(lp, fd) != 0)
@@ -139,14 +139,17 @@ int loop_watch(struct loop *lp, int fd, unsigned events, loop_io_fn fn, void *ct
 	return 0;
 }
 
-void loop_unwatch(struct loop *lp, int fd)
+void loop_unwatch(struct loop *lp, int fd, const void *ctx)
 {
 	if (fd < 0)
 		return;
+	if ((size_t)fd < lp->nwatch && lp->watch[fd].fn != NULL) {
+		if (lp->watch[fd].ctx != ctx)
+			return; /* another owner's now */
+		memset(&lp->watch[fd], 0, sizeof(lp->watch[fd]));
+	}
 	/* A socket closed already left epoll on its own: the error is expected. */
 	(void)epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, NULL);
-	if ((size_t)fd < lp->nwatch)
-		memset(&lp->watch[fd], 0, sizeof(lp->watch[fd]));
 }
 
 void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *ctx)

@@ -946,7 +946,7 @@ static void sweep_loop(struct sweep *s)
 				timeout = 0;
 		(void)loop_once(s->lp, timeout);
 		for (size_t i = 0; i < nfds; i++)
-			loop_unwatch(s->lp, fds[i].fd);
+			loop_unwatch(s->lp, fds[i].fd, s);
 		struct upstream_done d;
 		while (upstream_next(s->up, &d)) {
 			handle_done(s, &d);

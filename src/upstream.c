@@ -201,7 +201,7 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 	(void)easy;
 	(void)socketp;
 	if (what == CURL_POLL_REMOVE) {
-		loop_unwatch(up->lp, fd);
+		loop_unwatch(up->lp, fd, up);
 		return 0;
 	}
 	unsigned events = 0;

@@ -11,6 +11,7 @@ struct seen {
 	unsigned events;
 	struct loop *lp;
 	int unwatch_fd; /* a socket this handler stops watching, or -1 */
+	void *other; /* what unwatch_fd is watched for */
 };
 
 static void on_io(void *ctx, int fd, unsigned events)
@@ -20,7 +21,7 @@ static void on_io(void *ctx, int fd, unsigned events)
 	s->fd = fd;
 	s->events = events;
 	if (s->unwatch_fd >= 0)
-		loop_unwatch(s->lp, s->unwatch_fd);
+		loop_unwatch(s->lp, s->unwatch_fd, s->other);
 }
 
 static struct loop *new_loop(void)
@@ -36,7 +37,7 @@ START_TEST(test_readable_socket_goes_to_its_handler)
 	int p[2], q[2];
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(pipe(q), 0);
-	struct seen a = { 0, -1, 0, lp, -1 }, b = { 0, -1, 0, lp, -1 };
+	struct seen a = { 0, -1, 0, lp, -1, NULL }, b = { 0, -1, 0, lp, -1, NULL };
 	ck_assert_int_eq(loop_watch(lp, p[0], LOOP_IN, on_io, &a), 0);
 	ck_assert_int_eq(loop_watch(lp, q[0], LOOP_IN, on_io, &b), 0);
 	ck_assert_int_eq(loop_once(lp, 0), 0); /* nothing ready */
@@ -51,9 +52,12 @@ START_TEST(test_readable_socket_goes_to_its_handler)
 	ck_assert_int_eq(loop_once(lp, 0), 1);
 	ck_assert_int_eq(b.calls, 2);
 	/* Unwatched: no longer handed out, though readable. */
-	loop_unwatch(lp, q[0]);
+	loop_unwatch(lp, q[0], &a); /* not its owner: still watched */
+	ck_assert_int_eq(loop_once(lp, 0), 1);
+	ck_assert_int_eq(b.calls, 3);
+	loop_unwatch(lp, q[0], &b);
 	ck_assert_int_eq(loop_once(lp, 0), 0);
-	ck_assert_int_eq(b.calls, 2);
+	ck_assert_int_eq(b.calls, 3);
 	close(p[0]), close(p[1]), close(q[0]), close(q[1]);
 	loop_free(lp);
 }
@@ -64,7 +68,7 @@ START_TEST(test_watch_changes_events)
 	struct loop *lp = new_loop();
 	int p[2];
 	ck_assert_int_eq(pipe(p), 0);
-	struct seen w = { 0, -1, 0, lp, -1 };
+	struct seen w = { 0, -1, 0, lp, -1, NULL };
 	ck_assert_int_eq(loop_watch(lp, p[1], LOOP_IN, on_io, &w), 0);
 	ck_assert_int_eq(loop_once(lp, 0), 0); /* a pipe's write end is never readable */
 	ck_assert_int_eq(loop_watch(lp, p[1], LOOP_OUT, on_io, &w), 0);
@@ -85,16 +89,22 @@ START_TEST(test_reused_fd_number)
 	struct loop *lp = new_loop();
 	int p[2];
 	ck_assert_int_eq(pipe(p), 0);
-	struct seen w = { 0, -1, 0, lp, -1 };
+	struct seen w = { 0, -1, 0, lp, -1, NULL };
 	ck_assert_int_eq(loop_watch(lp, p[0], LOOP_IN, on_io, &w), 0);
 	int old = p[0];
 	close(p[0]), close(p[1]);
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(p[0], old);
-	ck_assert_int_eq(loop_watch(lp, p[0], LOOP_IN, on_io, &w), 0);
+	struct seen w2 = { 0, -1, 0, lp, -1, NULL };
+	ck_assert_int_eq(loop_watch(lp, p[0], LOOP_IN, on_io, &w2), 0);
 	ck_assert_int_eq(write(p[1], "x", 1), 1);
 	ck_assert_int_eq(loop_once(lp, 1000), 1);
-	ck_assert_int_eq(w.calls, 1);
+	ck_assert_int_eq(w2.calls, 1);
+	/* The first owner, late, unwatches "its" socket: the new owner's watch stays. */
+	loop_unwatch(lp, p[0], &w);
+	ck_assert_int_eq(loop_once(lp, 1000), 1);
+	ck_assert_int_eq(w2.calls, 2);
+	ck_assert_int_eq(w.calls, 0);
 	close(p[0]), close(p[1]);
 	loop_free(lp);
 }
@@ -107,7 +117,9 @@ START_TEST(test_unwatch_from_a_handler)
 	int p[2], q[2];
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(pipe(q), 0);
-	struct seen a = { 0, -1, 0, lp, q[0] }, b = { 0, -1, 0, lp, p[0] };
+	struct seen a = { 0, -1, 0, lp, q[0], NULL }, b = { 0, -1, 0, lp, p[0], NULL };
+	a.other = &b;
+	b.other = &a;
 	ck_assert_int_eq(loop_watch(lp, p[0], LOOP_IN, on_io, &a), 0);
 	ck_assert_int_eq(loop_watch(lp, q[0], LOOP_IN, on_io, &b), 0);
 	ck_assert_int_eq(write(p[1], "x", 1), 1);
@@ -122,11 +134,11 @@ END_TEST
 START_TEST(test_bad_arguments)
 {
 	struct loop *lp = new_loop();
-	struct seen w = { 0, -1, 0, lp, -1 };
+	struct seen w = { 0, -1, 0, lp, -1, NULL };
 	ck_assert_int_eq(loop_watch(lp, -1, LOOP_IN, on_io, &w), -1);
 	ck_assert_int_eq(loop_watch(lp, 0, LOOP_IN, NULL, &w), -1);
-	loop_unwatch(lp, -1); /* harmless */
-	loop_unwatch(lp, 1000); /* never watched: harmless */
+	loop_unwatch(lp, -1, &w); /* harmless */
+	loop_unwatch(lp, 1000, &w); /* never watched: harmless */
 	loop_free(lp);
 	loop_free(NULL);
 }
