@@ -3,6 +3,8 @@
 #define REFRESHER_CONFIG_H
 
 #include <stddef.h>
+
+#include "confdiag.h"
 #include "log.h"
 
 enum profile { PROFILE_AIMHARDER, PROFILE_OAUTH2 };
@@ -22,12 +24,6 @@ struct config_pos {
 struct kv {
 	char *name;
 	char *value;
-};
-
-/* A list of error messages, each "file:line:col: key: problem". */
-struct errlist {
-	char **msgs;
-	size_t n;
 };
 
 /* Every string is heap-owned by the config; "" means unset/absent. */
@@ -123,25 +119,10 @@ int config_load_string(const char *name, const char *text, size_t len,
     struct config **out, struct errlist *errs)
     __attribute__((warn_unused_result));
 
-/*
- * Expands ${VAR} and ${VAR:-default} in s from the environment. "$$" is a
- * literal "$". Returns a new string (caller frees), or NULL with a message in
- * err (e.g. "${DATABASE_URL} is not set", "unterminated ${").
- */
+/* envexpand (envexpand.h), under the name the config's callers know. */
 char *config_expand_env(const char *s, char *err, size_t errlen);
 
-/*
- * Whether raw, a secret's value as written in the file (before ${VAR}
- * expansion), spells the secret out itself. Pure: the environment is never
- * read, so the answer is a property of the file alone. What the file says is
- * raw with each ${VAR} standing for the environment and each ${VAR:-default}
- * for its default (in the file, used or not) and the environment. With
- * conninfo 0 (a fingerprint, a client secret), any byte of the file's own
- * counts ("", "${FP}", "${FP:-}" do not; "abc", "${FP:-abc}", "x${FP}" do).
- * With conninfo 1 (database.url, a libpq URI or key=value string), only a
- * password or sslpassword of the file's own counts, found by libpq's
- * PQconninfoParse. Returns 1 or 0; 1 when out of memory.
- */
+/* secrets_is_literal (secrets.h), under the name the config's callers know. */
 int config_secret_is_literal(const char *raw, int conninfo);
 
 /*
@@ -170,11 +151,7 @@ int config_warn_readable_secrets(const struct config *cfg);
  */
 int config_locate(const struct config *cfg, const char *key, char *buf, size_t size);
 
-void errlist_add(struct errlist *errs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void errlist_clear(struct errlist *errs);
-
-/* Levenshtein distance, for "did you mean". */
+/* confdiag_edit_distance (confdiag.h), under the name the config's callers know. */
 size_t config_edit_distance(const char *a, const char *b);
 
 #endif
