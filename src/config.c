@@ -40,24 +40,14 @@ enum enum_field {
 	EF_NONE, EF_PROFILE, EF_CLIENT_AUTH, EF_ON_LOGOUT, EF_LOG_FORMAT, EF_LOG_LEVEL, EF_ROW_SECURITY
 };
 
-struct enum_name {
-	const char *name;
-	int value;
-};
-
-static const struct enum_name profile_names[] = {
+static const struct name_value profile_names[] = {
 	{ "aimharder", PROFILE_AIMHARDER }, { "oauth2", PROFILE_OAUTH2 }, { NULL, 0 } };
-static const struct enum_name client_auth_names[] = {
+static const struct name_value client_auth_names[] = {
 	{ "basic", CLIENT_AUTH_BASIC }, { "form", CLIENT_AUTH_FORM }, { NULL, 0 } };
-static const struct enum_name on_logout_names[] = {
+static const struct name_value on_logout_names[] = {
 	{ "delete", ON_LOGOUT_DELETE }, { "keep", ON_LOGOUT_KEEP }, { NULL, 0 } };
-static const struct enum_name row_security_names[] = {
+static const struct name_value row_security_names[] = {
 	{ "refuse", ROW_SECURITY_REFUSE }, { "allow", ROW_SECURITY_ALLOW }, { NULL, 0 } };
-static const struct enum_name log_format_names[] = {
-	{ "text", LOG_FORMAT_TEXT }, { "json", LOG_FORMAT_JSON }, { NULL, 0 } };
-static const struct enum_name log_level_names[] = {
-	{ "debug", LOG_LEVEL_DEBUG }, { "info", LOG_LEVEL_INFO }, { "warn", LOG_LEVEL_WARN },
-	{ "error", LOG_LEVEL_ERROR }, { NULL, 0 } };
 
 struct key_spec {
 	const char *section;
@@ -67,7 +57,7 @@ struct key_spec {
 	long min, max;
 	double dmin, dmax;
 	enum enum_field ef;
-	const struct enum_name *names;
+	const struct name_value *names;
 	unsigned flags;
 	const char *env; /* KF_SECRET: the variable the shipped configs read it from */
 };
@@ -563,12 +553,12 @@ static void unknown_key(struct loader *ld, const yaml_mark_t *mark, const char *
 
 /* "must be one of a, b (got 'x')" */
 static void enum_error(struct loader *ld, const yaml_mark_t *mark, const char *path,
-    const struct enum_name *names, const char *value)
+    const struct name_value *names, const char *value)
 {
 	char list[CONFDIAG_MSG_MAX] = "", esc[CONFDIAG_ECHO_BUF];
 	size_t used = 0;
 
-	for (const struct enum_name *e = names; e->name != NULL; e++) {
+	for (const struct name_value *e = names; e->name != NULL; e++) {
 		int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", e->name);
 		if (w < 0 || (size_t)w >= sizeof list - used)
 			break;
@@ -639,6 +629,7 @@ static void set_scalar(struct loader *ld, const struct key_spec *ks, const char 
 	char esc[CONFDIAG_ECHO_BUF], lo[32], hi[32];
 	long l;
 	double d;
+	int e;
 
 	switch (ks->type) {
 	case KT_SQL: {
@@ -719,11 +710,9 @@ static void set_scalar(struct loader *ld, const struct key_spec *ks, const char 
 		*(double *)(void *)((char *)cfg + ks->off) = d;
 		return;
 	case KT_ENUM:
-		for (const struct enum_name *e = ks->names; e->name != NULL; e++) {
-			if (strcmp(e->name, v) == 0) {
-				set_enum(cfg, ks->ef, e->value);
-				return;
-			}
+		if (parse_name(v, ks->names, &e) == 0) {
+			set_enum(cfg, ks->ef, e);
+			return;
 		}
 		enum_error(ld, mark, path, ks->names, v);
 		return;
