@@ -1,4 +1,4 @@
-/* config.h - refresher.yaml: defaults, loading with ${VAR} expansion, validation. */
+/* config.h - refresher.yaml: the key table (types, limits, defaults), loading, validation. */
 #ifndef REFRESHER_CONFIG_H
 #define REFRESHER_CONFIG_H
 
@@ -100,7 +100,11 @@ struct config {
 	struct config_pos role_pos[CONFIG_ROLES_MAX];
 };
 
-/* Returns a config holding every default (database.url ""), or NULL on OOM. Free with config_free. */
+/*
+ * Returns a config holding every default (database.url ""), each applied by
+ * running its key's setter on the key table's default text, or NULL on OOM.
+ * Free with config_free.
+ */
 struct config *config_new(void);
 void config_free(struct config *cfg);
 
@@ -153,5 +157,31 @@ int config_locate(const struct config *cfg, const char *key, char *buf, size_t s
 
 /* confdiag_edit_distance (confdiag.h), under the name the config's callers know. */
 size_t config_edit_distance(const char *a, const char *b);
+
+/*
+ * The key table, read by tests. Keys are numbered 0 .. config_key_count() - 1.
+ * config_key_name writes key i's dotted name ("refresh.stale_after") to buf and
+ * returns buf (NULL past the end). config_key_default returns key i's default
+ * as the file would spell it ("15m"; a mapping as "name=value name=value", a
+ * list as "name name"), NULL for a key that has none (database.url).
+ */
+size_t config_key_count(void);
+const char *config_key_name(size_t i, char *buf, size_t size);
+const char *config_key_default(size_t i);
+
+/*
+ * Runs key i's setter, the one a value from the file goes through, on text
+ * (already ${VAR}-expanded). Returns 0, or -1 with the problem in why
+ * ("must be from 1ms to 30d (got '0')"; "out of memory").
+ */
+int config_key_set(struct config *cfg, size_t i, const char *text, char *why, size_t size)
+    __attribute__((warn_unused_result));
+
+/*
+ * Writes key i's value in cfg to buf as text config_key_set takes back.
+ * Secrets included: never log it. Returns 0, or -1 for no such key.
+ */
+int config_key_get(const struct config *cfg, size_t i, char *buf, size_t size)
+    __attribute__((warn_unused_result));
 
 #endif

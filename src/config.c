@@ -1,6 +1,5 @@
-/* config.c - refresher.yaml: the key table, its validators, defaults and the public API. */
+/* config.c - refresher.yaml: the key table (types, limits, defaults), its setters and validation. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,19 +25,23 @@ enum key_type {
 	KT_INT,      /* int in [min, max] */
 	KT_LONG,     /* long in [min, max] */
 	KT_NUMBER,   /* double in [dmin, dmax] */
-	KT_ENUM,     /* one of names[] */
-	KT_COLUMNS,  /* mapping role -> column */
-	KT_FORM,     /* mapping name -> value */
-	KT_COOKIES,  /* sequence of cookie names */
+	KT_ENUM,     /* an enum field (int-sized), one of names[] */
+	KT_COLUMNS,  /* mapping role -> column; as text "role=column role=column" */
+	KT_FORM,     /* mapping name -> value; as text "name=value name=value" */
+	KT_COOKIES,  /* sequence of cookie names; as text "name name" */
 };
 
 #define KF_SECRET 0x1   /* never echo the value */
 #define KF_NONEMPTY 0x2 /* "" is an error */
 #define KF_CONNINFO 0x4 /* a libpq connection string: only its password is a secret */
 
-enum enum_field {
-	EF_NONE, EF_PROFILE, EF_CLIENT_AUTH, EF_ON_LOGOUT, EF_LOG_FORMAT, EF_LOG_LEVEL, EF_ROW_SECURITY
-};
+/* KT_ENUM fields are stored as an int: each enum must be one. */
+_Static_assert(sizeof(enum profile) == sizeof(int), "KT_ENUM stores an int");
+_Static_assert(sizeof(enum client_auth) == sizeof(int), "KT_ENUM stores an int");
+_Static_assert(sizeof(enum on_logout) == sizeof(int), "KT_ENUM stores an int");
+_Static_assert(sizeof(enum row_security) == sizeof(int), "KT_ENUM stores an int");
+_Static_assert(sizeof(enum log_format) == sizeof(int), "KT_ENUM stores an int");
+_Static_assert(sizeof(enum log_level) == sizeof(int), "KT_ENUM stores an int");
 
 static const struct name_value profile_names[] = {
 	{ "aimharder", PROFILE_AIMHARDER }, { "oauth2", PROFILE_OAUTH2 }, { NULL, 0 } };
@@ -49,17 +52,23 @@ static const struct name_value on_logout_names[] = {
 static const struct name_value row_security_names[] = {
 	{ "refuse", ROW_SECURITY_REFUSE }, { "allow", ROW_SECURITY_ALLOW }, { NULL, 0 } };
 
+/*
+ * One key of the file. Its value lives at off in struct config (KT_COLUMNS,
+ * KT_FORM, KT_COOKIES: the fields their setters name). def is its default as
+ * the file would spell it, applied by config_new through the same setter as a
+ * value from the file; NULL only for a required key (a string, "" until set).
+ */
 struct key_spec {
 	const char *section;
 	const char *name;
 	enum key_type type;
-	size_t off; /* of the field in struct config */
+	size_t off;
 	long min, max;
 	double dmin, dmax;
-	enum enum_field ef;
 	const struct name_value *names;
 	unsigned flags;
 	const char *env; /* KF_SECRET: the variable the shipped configs read it from */
+	const char *def;
 };
 
 #define OFF(member) offsetof(struct config, member)
@@ -71,82 +80,105 @@ static const char *const sections[] = {
 
 static const struct key_spec keys[] = {
 	{ .section = "database", .name = "url", .type = KT_STRING, .off = OFF(database.url),
-	  .flags = KF_SECRET | KF_NONEMPTY | KF_CONNINFO, .env = "DATABASE_URL" },
-	{ .section = "database", .name = "table", .type = KT_TABLE, .off = OFF(database.table) },
-	{ .section = "database", .name = "columns", .type = KT_COLUMNS },
+	  .flags = KF_SECRET | KF_NONEMPTY | KF_CONNINFO, .env = "DATABASE_URL", .def = NULL },
+	{ .section = "database", .name = "table", .type = KT_TABLE, .off = OFF(database.table),
+	  .def = DEFAULT_TABLE },
+	{ .section = "database", .name = "columns", .type = KT_COLUMNS,
+	  .def = "id=" DEFAULT_COL_ID " email=" DEFAULT_COL_EMAIL " token=" DEFAULT_COL_TOKEN
+		 " cookies=" DEFAULT_COL_COOKIES " fingerprint=" DEFAULT_COL_FINGERPRINT
+		 " access_token= expires_at=" },
 	{ .section = "database", .name = "outage_timeout", .type = KT_DURATION,
-	  .off = OFF(database.outage_timeout_ms), .min = 1, .max = MAX_DURATION_MS },
-	{ .section = "database", .name = "where", .type = KT_SQL, .off = OFF(database.where) },
-	{ .section = "database", .name = "row_security", .type = KT_ENUM, .ef = EF_ROW_SECURITY,
-	  .names = row_security_names },
-	{ .section = "upstream", .name = "profile", .type = KT_ENUM, .ef = EF_PROFILE,
-	  .names = profile_names },
+	  .off = OFF(database.outage_timeout_ms), .min = 1, .max = MAX_DURATION_MS,
+	  .def = DEFAULT_DB_OUTAGE },
+	{ .section = "database", .name = "where", .type = KT_SQL, .off = OFF(database.where),
+	  .def = "" },
+	{ .section = "database", .name = "row_security", .type = KT_ENUM,
+	  .off = OFF(database.row_security), .names = row_security_names,
+	  .def = DEFAULT_ROW_SECURITY },
+	{ .section = "upstream", .name = "profile", .type = KT_ENUM, .off = OFF(upstream.profile),
+	  .names = profile_names, .def = DEFAULT_PROFILE },
 	{ .section = "upstream", .name = "url", .type = KT_URL, .off = OFF(upstream.url),
-	  .flags = KF_NONEMPTY },
+	  .flags = KF_NONEMPTY, .def = DEFAULT_UPSTREAM_URL },
 	{ .section = "upstream", .name = "fingerprint", .type = KT_STRING,
-	  .off = OFF(upstream.fingerprint), .flags = KF_SECRET, .env = "AIMHARDER_FINGERPRINT" },
-	{ .section = "upstream", .name = "form", .type = KT_FORM },
-	{ .section = "upstream", .name = "capture_cookies", .type = KT_COOKIES },
+	  .off = OFF(upstream.fingerprint), .flags = KF_SECRET, .env = "AIMHARDER_FINGERPRINT",
+	  .def = "" },
+	{ .section = "upstream", .name = "form", .type = KT_FORM, .def = DEFAULT_FORM },
+	{ .section = "upstream", .name = "capture_cookies", .type = KT_COOKIES,
+	  .def = DEFAULT_CAPTURE_COOKIES },
 	{ .section = "upstream", .name = "user_agent", .type = KT_STRING,
-	  .off = OFF(upstream.user_agent) },
+	  .off = OFF(upstream.user_agent), .def = DEFAULT_USER_AGENT },
 	{ .section = "upstream", .name = "timeout", .type = KT_DURATION,
-	  .off = OFF(upstream.timeout_ms), .min = 1, .max = MAX_DURATION_MS },
+	  .off = OFF(upstream.timeout_ms), .min = 1, .max = MAX_DURATION_MS,
+	  .def = DEFAULT_TIMEOUT },
 	{ .section = "upstream", .name = "connect_timeout", .type = KT_DURATION,
-	  .off = OFF(upstream.connect_timeout_ms), .min = 1, .max = MAX_DURATION_MS },
+	  .off = OFF(upstream.connect_timeout_ms), .min = 1, .max = MAX_DURATION_MS,
+	  .def = DEFAULT_CONNECT_TIMEOUT },
 	{ .section = "upstream", .name = "max_response_bytes", .type = KT_LONG,
-	  .off = OFF(upstream.max_response_bytes), .min = 1, .max = MAX_RESPONSE_BYTES_LIMIT },
-	{ .section = "upstream", .name = "ca_file", .type = KT_STRING, .off = OFF(upstream.ca_file) },
+	  .off = OFF(upstream.max_response_bytes), .min = 1, .max = MAX_RESPONSE_BYTES_LIMIT,
+	  .def = DEFAULT_MAX_RESPONSE_BYTES },
+	{ .section = "upstream", .name = "ca_file", .type = KT_STRING, .off = OFF(upstream.ca_file),
+	  .def = "" },
 	{ .section = "upstream", .name = "client_id", .type = KT_STRING,
-	  .off = OFF(upstream.client_id) },
+	  .off = OFF(upstream.client_id), .def = "" },
 	{ .section = "upstream", .name = "client_secret", .type = KT_STRING,
-	  .off = OFF(upstream.client_secret), .flags = KF_SECRET, .env = "OAUTH_CLIENT_SECRET" },
-	{ .section = "upstream", .name = "client_auth", .type = KT_ENUM, .ef = EF_CLIENT_AUTH,
-	  .names = client_auth_names },
+	  .off = OFF(upstream.client_secret), .flags = KF_SECRET, .env = "OAUTH_CLIENT_SECRET",
+	  .def = "" },
+	{ .section = "upstream", .name = "client_auth", .type = KT_ENUM,
+	  .off = OFF(upstream.client_auth), .names = client_auth_names,
+	  .def = DEFAULT_CLIENT_AUTH },
 	{ .section = "refresh", .name = "stale_after", .type = KT_DURATION,
-	  .off = OFF(refresh.stale_after_ms), .min = 0, .max = MAX_DURATION_MS },
+	  .off = OFF(refresh.stale_after_ms), .min = 0, .max = MAX_DURATION_MS,
+	  .def = DEFAULT_STALE_AFTER },
 	{ .section = "refresh", .name = "concurrency", .type = KT_INT,
-	  .off = OFF(refresh.concurrency), .min = 1, .max = MAX_CONCURRENCY },
+	  .off = OFF(refresh.concurrency), .min = 1, .max = MAX_CONCURRENCY,
+	  .def = DEFAULT_CONCURRENCY },
 	{ .section = "refresh", .name = "batch_size", .type = KT_INT,
-	  .off = OFF(refresh.batch_size), .min = 1, .max = MAX_BATCH_SIZE },
+	  .off = OFF(refresh.batch_size), .min = 1, .max = MAX_BATCH_SIZE,
+	  .def = DEFAULT_BATCH_SIZE },
 	{ .section = "refresh", .name = "lease", .type = KT_DURATION, .off = OFF(refresh.lease_ms),
-	  .min = MIN_LEASE_MS, .max = MAX_DURATION_MS },
+	  .min = MIN_LEASE_MS, .max = MAX_DURATION_MS, .def = DEFAULT_LEASE },
 	{ .section = "refresh", .name = "max_runtime", .type = KT_DURATION,
-	  .off = OFF(refresh.max_runtime_ms), .min = 0, .max = MAX_DURATION_MS },
-	{ .section = "refresh", .name = "on_logout", .type = KT_ENUM, .ef = EF_ON_LOGOUT,
-	  .names = on_logout_names },
+	  .off = OFF(refresh.max_runtime_ms), .min = 0, .max = MAX_DURATION_MS,
+	  .def = DEFAULT_MAX_RUNTIME },
+	{ .section = "refresh", .name = "on_logout", .type = KT_ENUM,
+	  .off = OFF(refresh.on_logout), .names = on_logout_names, .def = DEFAULT_ON_LOGOUT },
 	{ .section = "refresh", .name = "ahead", .type = KT_DURATION, .off = OFF(refresh.ahead_ms),
-	  .min = 0, .max = MAX_DURATION_MS },
+	  .min = 0, .max = MAX_DURATION_MS, .def = DEFAULT_AHEAD },
 	{ .section = "refresh", .name = "max_rate", .type = KT_NUMBER, .off = OFF(refresh.max_rate),
-	  .dmin = 0.0, .dmax = MAX_RATE },
-	{ .section = "refresh", .name = "keep_when", .type = KT_SQL, .off = OFF(refresh.keep_when) },
+	  .dmin = 0.0, .dmax = MAX_RATE, .def = DEFAULT_MAX_RATE },
+	{ .section = "refresh", .name = "keep_when", .type = KT_SQL, .off = OFF(refresh.keep_when),
+	  .def = "" },
 	{ .section = "retry", .name = "attempts", .type = KT_INT, .off = OFF(retry.attempts),
-	  .min = 1, .max = MAX_RETRY_ATTEMPTS },
+	  .min = 1, .max = MAX_RETRY_ATTEMPTS, .def = DEFAULT_RETRY_ATTEMPTS },
 	{ .section = "retry", .name = "base_delay", .type = KT_DURATION,
-	  .off = OFF(retry.base_delay_ms), .min = 0, .max = MAX_DURATION_MS },
+	  .off = OFF(retry.base_delay_ms), .min = 0, .max = MAX_DURATION_MS,
+	  .def = DEFAULT_BASE_DELAY },
 	{ .section = "retry", .name = "max_delay", .type = KT_DURATION,
-	  .off = OFF(retry.max_delay_ms), .min = 0, .max = MAX_DURATION_MS },
+	  .off = OFF(retry.max_delay_ms), .min = 0, .max = MAX_DURATION_MS,
+	  .def = DEFAULT_MAX_DELAY },
 	{ .section = "retry", .name = "budget", .type = KT_NUMBER, .off = OFF(retry.budget),
-	  .dmin = 0.0, .dmax = MAX_RETRY_BUDGET },
+	  .dmin = 0.0, .dmax = MAX_RETRY_BUDGET, .def = DEFAULT_RETRY_BUDGET },
 	{ .section = "breaker", .name = "window", .type = KT_INT, .off = OFF(breaker.window),
-	  .min = 0, .max = MAX_BREAKER_WINDOW },
+	  .min = 0, .max = MAX_BREAKER_WINDOW, .def = DEFAULT_BREAKER_WINDOW },
 	{ .section = "breaker", .name = "logout_min", .type = KT_INT, .off = OFF(breaker.logout_min),
-	  .min = 0, .max = MAX_LOGOUT_MIN },
+	  .min = 0, .max = MAX_LOGOUT_MIN, .def = DEFAULT_LOGOUT_MIN },
 	{ .section = "breaker", .name = "logout_share", .type = KT_NUMBER,
-	  .off = OFF(breaker.logout_share), .dmin = 0.0, .dmax = 1.0 },
-	{ .section = "log", .name = "format", .type = KT_ENUM, .ef = EF_LOG_FORMAT,
-	  .names = log_format_names },
-	{ .section = "log", .name = "level", .type = KT_ENUM, .ef = EF_LOG_LEVEL,
-	  .names = log_level_names },
-	{ .section = "metrics", .name = "textfile", .type = KT_STRING, .off = OFF(metrics.textfile) },
+	  .off = OFF(breaker.logout_share), .dmin = 0.0, .dmax = 1.0, .def = DEFAULT_LOGOUT_SHARE },
+	{ .section = "log", .name = "format", .type = KT_ENUM, .off = OFF(log.format),
+	  .names = log_format_names, .def = DEFAULT_LOG_FORMAT },
+	{ .section = "log", .name = "level", .type = KT_ENUM, .off = OFF(log.level),
+	  .names = log_level_names, .def = DEFAULT_LOG_LEVEL },
+	{ .section = "metrics", .name = "textfile", .type = KT_STRING, .off = OFF(metrics.textfile),
+	  .def = "" },
 	/* A Slack or Discord webhook URL carries its credential in the path. */
 	{ .section = "notify", .name = "webhook_url", .type = KT_URL, .off = OFF(notify.webhook_url),
-	  .flags = KF_SECRET, .env = "REFRESHER_WEBHOOK_URL" },
+	  .flags = KF_SECRET, .env = "REFRESHER_WEBHOOK_URL", .def = "" },
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= 64, "struct config's literal_secrets has one bit per key");
 _Static_assert(NKEYS <= CONFIG_KEYS_MAX, "struct config's pos has one entry per key");
 
-/* database.columns roles; id and token cannot be absent. */
+/* database.columns roles (their defaults: the columns key's); id and token cannot be absent. */
 static const struct role {
 	const char *name;
 	size_t off;
@@ -167,6 +199,13 @@ _Static_assert(NROLES <= CONFIG_ROLES_MAX, "struct config's role_pos has one ent
 static const char *const reserved_aimharder[] = { "token", "fingerprint", NULL };
 static const char *const reserved_oauth2[] = {
 	"grant_type", "refresh_token", "client_id", "client_secret", NULL };
+
+/* What a setter made of a value. */
+enum set_result {
+	SET_OK,
+	SET_BAD, /* refused; the problem is in why, the config unchanged */
+	SET_OOM,
+};
 
 /* State of one load; lives on the heap of config_load_string. */
 struct loader {
@@ -218,7 +257,7 @@ int config_secret_is_literal(const char *raw, int conninfo)
 	return secrets_is_literal(raw, conninfo);
 }
 
-/* ---- small helpers ---- */
+/* ---- checks of values ---- */
 
 static int has_control(const char *s)
 {
@@ -297,6 +336,35 @@ static int is_http_url(const char *s)
 	return 1;
 }
 
+/*
+ * With each run of digits replaced by "1", a duration that only failed for
+ * being too long parses: that tells "out of range" from "malformed".
+ */
+static int duration_well_formed(const char *s)
+{
+	char shape[32];
+	size_t j = 0;
+	long ignored;
+
+	while (*s != '\0') {
+		char c = *s;
+		if (c >= '0' && c <= '9') {
+			while (*s >= '0' && *s <= '9')
+				s++;
+			c = '1';
+		} else {
+			s++;
+		}
+		if (j + 1 >= sizeof shape)
+			return 0;
+		shape[j++] = c;
+	}
+	shape[j] = '\0';
+	return parse_duration_ms(shape, &ignored) == 0;
+}
+
+/* ---- fields of struct config ---- */
+
 /* Replaces *dst with a copy of s. Returns 0, or -1 on OOM (*dst unchanged). */
 static int set_str(char **dst, const char *s)
 {
@@ -312,6 +380,40 @@ static int set_str(char **dst, const char *s)
 static char **str_field(struct config *cfg, size_t off)
 {
 	return (char **)(void *)((char *)cfg + off);
+}
+
+static char *const *str_field_const(const struct config *cfg, size_t off)
+{
+	return (char *const *)(const void *)((const char *)cfg + off);
+}
+
+/* An int or an int-sized enum, copied bytewise (an enum is not an int to the compiler). */
+static void int_store(struct config *cfg, size_t off, int v)
+{
+	memcpy((char *)cfg + off, &v, sizeof v);
+}
+
+static int int_load(const struct config *cfg, size_t off)
+{
+	int v;
+
+	memcpy(&v, (const char *)cfg + off, sizeof v);
+	return v;
+}
+
+static long *long_field(struct config *cfg, size_t off)
+{
+	return (long *)(void *)((char *)cfg + off);
+}
+
+static double *double_field(struct config *cfg, size_t off)
+{
+	return (double *)(void *)((char *)cfg + off);
+}
+
+static int is_string_type(enum key_type t)
+{
+	return t == KT_STRING || t == KT_URL || t == KT_TABLE || t == KT_SQL;
 }
 
 static void free_form(struct config *cfg)
@@ -354,21 +456,350 @@ static int form_add(struct config *cfg, const char *name, const char *value)
 	return 0;
 }
 
-/* Appends a copy of name to capture_cookies. Returns 0, or -1 on OOM. */
-static int cookie_add(struct config *cfg, const char *name)
-{
-	char **grown;
-	char *n = strdup(name);
+/* ---- setters: one value, from the file or a default ---- */
 
-	grown = n ? realloc(cfg->upstream.capture_cookies,
-			    (cfg->upstream.ncapture + 1) * sizeof *grown)
-		  : NULL;
+/* database.columns.<roles[r]> = v. */
+static enum set_result column_set(struct config *cfg, size_t r, const char *v, char *why,
+    size_t size)
+{
+	char esc[CONFDIAG_ECHO_BUF];
+
+	if (*v == '\0' && roles[r].required) {
+		(void)snprintf(why, size, "must name a column");
+		return SET_BAD;
+	}
+	if (*v != '\0' && !is_identifier(v, strlen(v))) {
+		(void)snprintf(why, size,
+		    "must be a column name (letters, digits, _; at most %d bytes) (got '%s')",
+		    MAX_IDENTIFIER_BYTES, confdiag_escape(esc, v));
+		return SET_BAD;
+	}
+	return set_str(str_field(cfg, roles[r].off), v) == 0 ? SET_OK : SET_OOM;
+}
+
+/* Appends v to upstream.capture_cookies. */
+static enum set_result cookie_set(struct config *cfg, const char *v, char *why, size_t size)
+{
+	char esc[CONFDIAG_ECHO_BUF];
+	char **grown, *copy;
+	int dup = 0;
+
+	for (size_t j = 0; j < cfg->upstream.ncapture; j++)
+		dup |= strcmp(cfg->upstream.capture_cookies[j], v) == 0;
+	if (!is_cookie_name(v)) {
+		(void)snprintf(why, size,
+		    "must be a cookie name (no spaces, separators or control characters) (got '%s')",
+		    confdiag_escape(esc, v));
+		return SET_BAD;
+	}
+	if (dup) {
+		(void)snprintf(why, size, "duplicate name '%s'", confdiag_escape(esc, v));
+		return SET_BAD;
+	}
+	copy = strdup(v);
+	grown = copy ? realloc(cfg->upstream.capture_cookies,
+			   (cfg->upstream.ncapture + 1) * sizeof *grown)
+		     : NULL;
 	if (grown == NULL) {
-		free(n);
-		return -1;
+		free(copy);
+		return SET_OOM;
 	}
 	cfg->upstream.capture_cookies = grown;
-	grown[cfg->upstream.ncapture++] = n;
+	grown[cfg->upstream.ncapture++] = copy;
+	return SET_OK;
+}
+
+/*
+ * The next space-separated word of *text into buf (size bytes), split at its
+ * first '=' into buf and *value ("" without one). Returns 1, or 0 at the end.
+ * A word too long for buf is cut (defaults are short).
+ */
+static int next_word(const char **text, char *buf, size_t size, const char **value)
+{
+	const char *s = *text + strspn(*text, " ");
+	size_t n = strcspn(s, " ");
+	char *eq;
+
+	if (n == 0)
+		return 0;
+	(void)snprintf(buf, size, "%.*s", (int)n, s);
+	*text = s + n;
+	eq = strchr(buf, '=');
+	*value = "";
+	if (eq != NULL) {
+		*eq = '\0';
+		*value = eq + 1;
+	}
+	return 1;
+}
+
+/* KT_COLUMNS, KT_FORM, KT_COOKIES from text (a default): the setters of their items. */
+static enum set_result list_set(struct config *cfg, const struct key_spec *ks, const char *text,
+    char *why, size_t size)
+{
+	char word[CONFDIAG_PATH_MAX], esc[CONFDIAG_ECHO_BUF];
+	const char *value;
+	enum set_result res = SET_OK;
+
+	/* A form or a list from the file replaces the default one; columns are set one by one. */
+	if (ks->type == KT_FORM)
+		free_form(cfg);
+	else if (ks->type == KT_COOKIES)
+		free_cookies(cfg);
+	while (res == SET_OK && next_word(&text, word, sizeof word, &value)) {
+		size_t r;
+		switch (ks->type) {
+		case KT_COLUMNS:
+			for (r = 0; r < NROLES && strcmp(roles[r].name, word) != 0; r++)
+				;
+			if (r == NROLES) {
+				(void)snprintf(why, size, "unknown role '%s'", confdiag_escape(esc, word));
+				return SET_BAD;
+			}
+			res = column_set(cfg, r, value, why, size);
+			break;
+		case KT_FORM:
+			if (*word == '\0' || cfg->upstream.nform >= MAX_FORM_FIELDS) {
+				(void)snprintf(why, size, "an empty name or more than %d fields",
+				    MAX_FORM_FIELDS);
+				return SET_BAD;
+			}
+			res = form_add(cfg, word, value) == 0 ? SET_OK : SET_OOM;
+			break;
+		default:
+			if (cfg->upstream.ncapture >= MAX_CAPTURE_COOKIES) {
+				(void)snprintf(why, size, "more than %d names", MAX_CAPTURE_COOKIES);
+				return SET_BAD;
+			}
+			res = cookie_set(cfg, word, why, size);
+			break;
+		}
+	}
+	return res;
+}
+
+/*
+ * Parses v as key ks's value and stores it in cfg: the one way a value gets
+ * into a config, from the file (after ${VAR} expansion) or from the key's
+ * default. SET_BAD writes the problem to why (no position, no key) and leaves
+ * the field as it was (a list from text may be left part-built). Secrets are
+ * never echoed.
+ */
+static enum set_result key_set(struct config *cfg, const struct key_spec *ks, const char *v,
+    char *why, size_t size)
+{
+	int secret = (ks->flags & KF_SECRET) != 0;
+	char esc[CONFDIAG_ECHO_BUF], lo[32], hi[32];
+	long l;
+	double d;
+	int e;
+
+	switch (ks->type) {
+	case KT_SQL: {
+		const char *problem = *v != '\0' ? sqlexpr_problem(v) : NULL;
+		if (has_control_sql(v)) {
+			(void)snprintf(why, size,
+			    "must not contain control characters (but tabs and line breaks)");
+			return SET_BAD;
+		}
+		if (problem != NULL) {
+			(void)snprintf(why, size, "%s", problem);
+			return SET_BAD;
+		}
+		return set_str(str_field(cfg, ks->off), v) == 0 ? SET_OK : SET_OOM;
+	}
+	case KT_STRING:
+	case KT_URL:
+	case KT_TABLE:
+		if (*v == '\0' && (ks->flags & KF_NONEMPTY)) {
+			(void)snprintf(why, size, "must not be empty");
+			return SET_BAD;
+		}
+		if (has_control(v)) {
+			(void)snprintf(why, size, "must not contain control characters");
+			return SET_BAD;
+		}
+		if (ks->type == KT_URL && *v != '\0' && !is_http_url(v)) {
+			if (secret)
+				(void)snprintf(why, size, "must be an http:// or https:// URL");
+			else
+				(void)snprintf(why, size, "must be an http:// or https:// URL (got '%s')",
+				    confdiag_escape(esc, v));
+			return SET_BAD;
+		}
+		if (ks->type == KT_TABLE && !is_table_name(v)) {
+			(void)snprintf(why, size,
+			    "must be a table name, optionally schema-qualified (letters, digits, _; "
+			    "at most %d bytes per part) (got '%s')",
+			    MAX_IDENTIFIER_BYTES, confdiag_escape(esc, v));
+			return SET_BAD;
+		}
+		return set_str(str_field(cfg, ks->off), v) == 0 ? SET_OK : SET_OOM;
+	case KT_DURATION:
+		if (parse_duration_ms(v, &l) != 0 && !duration_well_formed(v)) {
+			(void)snprintf(why, size, "bad duration '%s' (use e.g. 500ms, 15s, 15m, 1h30m)",
+			    confdiag_escape(esc, v));
+			return SET_BAD;
+		}
+		if (parse_duration_ms(v, &l) != 0 || l < ks->min || l > ks->max) {
+			(void)snprintf(why, size, "must be from %s to %s (got '%s')",
+			    format_duration(lo, sizeof lo, ks->min),
+			    format_duration(hi, sizeof hi, ks->max), confdiag_escape(esc, v));
+			return SET_BAD;
+		}
+		*long_field(cfg, ks->off) = l;
+		return SET_OK;
+	case KT_INT:
+	case KT_LONG:
+		if (parse_long(v, ks->min, ks->max, &l) != 0) {
+			(void)snprintf(why, size, "must be an integer from %ld to %ld (got '%s')",
+			    ks->min, ks->max, confdiag_escape(esc, v));
+			return SET_BAD;
+		}
+		if (ks->type == KT_INT)
+			int_store(cfg, ks->off, (int)l);
+		else
+			*long_field(cfg, ks->off) = l;
+		return SET_OK;
+	case KT_NUMBER:
+		if (parse_double(v, ks->dmin, ks->dmax, &d) != 0) {
+			(void)snprintf(why, size, "must be a number from %g to %g (got '%s')",
+			    ks->dmin, ks->dmax, confdiag_escape(esc, v));
+			return SET_BAD;
+		}
+		*double_field(cfg, ks->off) = d;
+		return SET_OK;
+	case KT_ENUM: {
+		char list[CONFDIAG_MSG_MAX] = "";
+		size_t used = 0;
+
+		if (parse_name(v, ks->names, &e) == 0) {
+			int_store(cfg, ks->off, e);
+			return SET_OK;
+		}
+		for (const struct name_value *n = ks->names; n->name != NULL; n++) {
+			int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+			    n->name);
+			if (w < 0 || (size_t)w >= sizeof list - used)
+				break;
+			used += (size_t)w;
+		}
+		(void)snprintf(why, size, "must be one of %s (got '%s')", list,
+		    confdiag_escape(esc, v));
+		return SET_BAD;
+	}
+	case KT_COLUMNS:
+	case KT_FORM:
+	case KT_COOKIES:
+		return list_set(cfg, ks, v, why, size);
+	}
+	return SET_BAD; /* not reached: every type is handled */
+}
+
+/* Appends item to the list in buf (size bytes, not 0) after sep; cut if full. */
+static void list_add(char *buf, size_t size, const char *sep, const char *item)
+{
+	size_t used = strlen(buf);
+
+	(void)snprintf(buf + used, size - used, "%s%s", used > 0 ? sep : "", item);
+}
+
+/* Key ks's value in cfg as text its setter takes back (the inverse of key_set). */
+static void key_get(const struct config *cfg, const struct key_spec *ks, char *buf, size_t size)
+{
+	char item[CONFDIAG_MSG_MAX];
+	const char *name = "?";
+	const void *p = (const char *)cfg + ks->off;
+
+	buf[0] = '\0';
+	switch (ks->type) {
+	case KT_STRING:
+	case KT_URL:
+	case KT_TABLE:
+	case KT_SQL:
+		(void)snprintf(buf, size, "%s", *str_field_const(cfg, ks->off));
+		break;
+	case KT_DURATION:
+		(void)format_duration(buf, size, *(const long *)p);
+		break;
+	case KT_INT:
+		(void)snprintf(buf, size, "%d", int_load(cfg, ks->off));
+		break;
+	case KT_LONG:
+		(void)snprintf(buf, size, "%ld", *(const long *)p);
+		break;
+	case KT_NUMBER:
+		(void)snprintf(buf, size, "%.17g", *(const double *)p);
+		break;
+	case KT_ENUM:
+		for (const struct name_value *n = ks->names; n->name != NULL; n++)
+			if (n->value == int_load(cfg, ks->off))
+				name = n->name;
+		(void)snprintf(buf, size, "%s", name);
+		break;
+	case KT_COLUMNS:
+		for (size_t r = 0; r < NROLES; r++) {
+			(void)snprintf(item, sizeof item, "%s=%s", roles[r].name,
+			    *str_field_const(cfg, roles[r].off));
+			list_add(buf, size, " ", item);
+		}
+		break;
+	case KT_FORM:
+		for (size_t i = 0; i < cfg->upstream.nform; i++) {
+			(void)snprintf(item, sizeof item, "%s=%s", cfg->upstream.form[i].name,
+			    cfg->upstream.form[i].value);
+			list_add(buf, size, " ", item);
+		}
+		break;
+	case KT_COOKIES:
+		for (size_t i = 0; i < cfg->upstream.ncapture; i++)
+			list_add(buf, size, " ", cfg->upstream.capture_cookies[i]);
+		break;
+	}
+}
+
+/* ---- the key table, for tests ---- */
+
+size_t config_key_count(void)
+{
+	return NKEYS;
+}
+
+const char *config_key_name(size_t i, char *buf, size_t size)
+{
+	if (i >= NKEYS)
+		return NULL;
+	(void)snprintf(buf, size, "%s.%s", keys[i].section, keys[i].name);
+	return buf;
+}
+
+const char *config_key_default(size_t i)
+{
+	return i < NKEYS ? keys[i].def : NULL;
+}
+
+int config_key_set(struct config *cfg, size_t i, const char *text, char *why, size_t size)
+{
+	if (i >= NKEYS) {
+		(void)snprintf(why, size, "no such key");
+		return -1;
+	}
+	switch (key_set(cfg, &keys[i], text, why, size)) {
+	case SET_OK:
+		return 0;
+	case SET_OOM:
+		(void)snprintf(why, size, "out of memory");
+		return -1;
+	default:
+		return -1;
+	}
+}
+
+int config_key_get(const struct config *cfg, size_t i, char *buf, size_t size)
+{
+	if (i >= NKEYS || size == 0)
+		return -1;
+	key_get(cfg, &keys[i], buf, size);
 	return 0;
 }
 
@@ -377,62 +808,28 @@ static int cookie_add(struct config *cfg, const char *name)
 struct config *config_new(void)
 {
 	struct config *cfg = calloc(1, sizeof *cfg);
-	int bad = 0;
+	char why[CONFDIAG_MSG_MAX];
 
 	if (cfg == NULL)
 		return NULL;
-	bad |= set_str(&cfg->path, "");
-	bad |= set_str(&cfg->database.url, "");
-	bad |= set_str(&cfg->database.table, DEFAULT_TABLE);
-	bad |= set_str(&cfg->database.columns.id, DEFAULT_COL_ID);
-	bad |= set_str(&cfg->database.columns.email, DEFAULT_COL_EMAIL);
-	bad |= set_str(&cfg->database.columns.token, DEFAULT_COL_TOKEN);
-	bad |= set_str(&cfg->database.columns.cookies, DEFAULT_COL_COOKIES);
-	bad |= set_str(&cfg->database.columns.fingerprint, DEFAULT_COL_FINGERPRINT);
-	bad |= set_str(&cfg->database.columns.access_token, "");
-	bad |= set_str(&cfg->database.columns.expires_at, "");
-	cfg->database.outage_timeout_ms = DEFAULT_DB_OUTAGE_MS;
-	bad |= set_str(&cfg->database.where, "");
-	cfg->database.row_security = ROW_SECURITY_REFUSE;
-	cfg->upstream.profile = PROFILE_AIMHARDER;
-	bad |= set_str(&cfg->upstream.url, DEFAULT_UPSTREAM_URL);
-	bad |= set_str(&cfg->upstream.fingerprint, "");
-	bad |= form_add(cfg, DEFAULT_FORM_NAME, DEFAULT_FORM_VALUE);
-	bad |= cookie_add(cfg, DEFAULT_CAPTURE_COOKIE_1);
-	bad |= cookie_add(cfg, DEFAULT_CAPTURE_COOKIE_2);
-	bad |= set_str(&cfg->upstream.user_agent, DEFAULT_USER_AGENT);
-	cfg->upstream.timeout_ms = DEFAULT_TIMEOUT_MS;
-	cfg->upstream.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
-	cfg->upstream.max_response_bytes = DEFAULT_MAX_RESPONSE_BYTES;
-	bad |= set_str(&cfg->upstream.ca_file, "");
-	bad |= set_str(&cfg->upstream.client_id, "");
-	bad |= set_str(&cfg->upstream.client_secret, "");
-	cfg->upstream.client_auth = CLIENT_AUTH_BASIC;
-	cfg->refresh.stale_after_ms = DEFAULT_STALE_AFTER_MS;
-	cfg->refresh.concurrency = DEFAULT_CONCURRENCY;
-	cfg->refresh.batch_size = DEFAULT_BATCH_SIZE;
-	cfg->refresh.lease_ms = DEFAULT_LEASE_MS;
-	cfg->refresh.max_runtime_ms = DEFAULT_MAX_RUNTIME_MS;
-	cfg->refresh.on_logout = ON_LOGOUT_DELETE;
-	cfg->refresh.ahead_ms = DEFAULT_AHEAD_MS;
-	cfg->refresh.max_rate = DEFAULT_MAX_RATE;
-	bad |= set_str(&cfg->refresh.keep_when, "");
-	cfg->retry.attempts = DEFAULT_RETRY_ATTEMPTS;
-	cfg->retry.base_delay_ms = DEFAULT_BASE_DELAY_MS;
-	cfg->retry.max_delay_ms = DEFAULT_MAX_DELAY_MS;
-	cfg->retry.budget = DEFAULT_RETRY_BUDGET;
-	cfg->breaker.window = DEFAULT_BREAKER_WINDOW;
-	cfg->breaker.logout_min = DEFAULT_LOGOUT_MIN;
-	cfg->breaker.logout_share = DEFAULT_LOGOUT_SHARE;
-	cfg->log.format = LOG_FORMAT_TEXT;
-	cfg->log.level = LOG_LEVEL_INFO;
-	bad |= set_str(&cfg->metrics.textfile, "");
-	bad |= set_str(&cfg->notify.webhook_url, "");
-	if (bad) {
-		config_free(cfg);
-		return NULL;
+	if (set_str(&cfg->path, "") != 0)
+		goto fail;
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key_spec *ks = &keys[i];
+		/* A required key has no default: "" (unset) until the file sets it. */
+		if (ks->def == NULL) {
+			if (is_string_type(ks->type) && set_str(str_field(cfg, ks->off), "") != 0)
+				goto fail;
+			continue;
+		}
+		/* A default its setter refuses is a bug of the table: test_confparts.c finds it. */
+		if (key_set(cfg, ks, ks->def, why, sizeof why) != SET_OK)
+			goto fail;
 	}
 	return cfg;
+fail:
+	config_free(cfg);
+	return NULL;
 }
 
 void config_free(struct config *cfg)
@@ -440,8 +837,7 @@ void config_free(struct config *cfg)
 	if (cfg == NULL)
 		return;
 	for (size_t i = 0; i < NKEYS; i++) {
-		if (keys[i].type == KT_STRING || keys[i].type == KT_URL || keys[i].type == KT_TABLE ||
-		    keys[i].type == KT_SQL)
+		if (is_string_type(keys[i].type))
 			free(*str_field(cfg, keys[i].off));
 	}
 	for (size_t i = 0; i < NROLES; i++)
@@ -453,14 +849,6 @@ void config_free(struct config *cfg)
 }
 
 /* ---- literal secrets ---- */
-
-/* Appends item to the comma-separated list in buf (size bytes, not 0); cut if full. */
-static void list_add(char *buf, size_t size, const char *item)
-{
-	size_t used = strlen(buf);
-
-	(void)snprintf(buf + used, size - used, "%s%s", used > 0 ? ", " : "", item);
-}
 
 size_t config_literal_secrets(const struct config *cfg, char *names, size_t names_size,
     char *vars, size_t vars_size)
@@ -478,10 +866,10 @@ size_t config_literal_secrets(const struct config *cfg, char *names, size_t name
 		n++;
 		(void)snprintf(item, sizeof item, "%s.%s", keys[i].section, keys[i].name);
 		if (names != NULL && names_size > 0)
-			list_add(names, names_size, item);
+			list_add(names, names_size, ", ", item);
 		if (vars != NULL && vars_size > 0 && keys[i].env != NULL) {
 			(void)snprintf(item, sizeof item, "${%s}", keys[i].env);
-			list_add(vars, vars_size, item);
+			list_add(vars, vars_size, ", ", item);
 		}
 	}
 	return n;
@@ -496,7 +884,17 @@ int config_warn_readable_secrets(const struct config *cfg)
 	return secrets_warn_readable(cfg->path, n, names, vars);
 }
 
-/* ---- the loader ---- */
+/* ---- the loader: the file's values through the setters ---- */
+
+/* Reports what a setter refused (at mark, under path) or ran out of memory for. */
+static void report(struct loader *ld, enum set_result res, const yaml_mark_t *mark,
+    const char *path, const char *why)
+{
+	if (res == SET_BAD)
+		confyaml_error(&ld->y, mark, path, "%s", why);
+	else if (res == SET_OOM)
+		confyaml_oom(&ld->y);
+}
 
 /*
  * The value of scalar event ev after ${VAR} expansion (caller frees), "" for
@@ -519,7 +917,8 @@ static char *scalar_value(struct loader *ld, const yaml_event_t *ev, const char 
 		return NULL;
 	}
 	if (ev->data.scalar.length > CONFIG_MAX_VALUE_BYTES) {
-		confyaml_error(&ld->y, &ev->start_mark, path, "longer than %d bytes", CONFIG_MAX_VALUE_BYTES);
+		confyaml_error(&ld->y, &ev->start_mark, path, "longer than %d bytes",
+		    CONFIG_MAX_VALUE_BYTES);
 		return NULL;
 	}
 	v = envexpand(raw, err, sizeof err);
@@ -547,180 +946,9 @@ static void unknown_key(struct loader *ld, const yaml_mark_t *mark, const char *
 			}
 		}
 	}
-	(void)snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", confdiag_escape(esc, key));
+	(void)snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "",
+	    confdiag_escape(esc, key));
 	confyaml_error(&ld->y, mark, full, "unknown key%s", hint);
-}
-
-/* "must be one of a, b (got 'x')" */
-static void enum_error(struct loader *ld, const yaml_mark_t *mark, const char *path,
-    const struct name_value *names, const char *value)
-{
-	char list[CONFDIAG_MSG_MAX] = "", esc[CONFDIAG_ECHO_BUF];
-	size_t used = 0;
-
-	for (const struct name_value *e = names; e->name != NULL; e++) {
-		int w = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", e->name);
-		if (w < 0 || (size_t)w >= sizeof list - used)
-			break;
-		used += (size_t)w;
-	}
-	confyaml_error(&ld->y, mark, path, "must be one of %s (got '%s')", list, confdiag_escape(esc, value));
-}
-
-static void set_enum(struct config *cfg, enum enum_field ef, int v)
-{
-	switch (ef) {
-	case EF_PROFILE:
-		cfg->upstream.profile = (enum profile)v;
-		break;
-	case EF_CLIENT_AUTH:
-		cfg->upstream.client_auth = (enum client_auth)v;
-		break;
-	case EF_ON_LOGOUT:
-		cfg->refresh.on_logout = (enum on_logout)v;
-		break;
-	case EF_LOG_FORMAT:
-		cfg->log.format = (enum log_format)v;
-		break;
-	case EF_LOG_LEVEL:
-		cfg->log.level = (enum log_level)v;
-		break;
-	case EF_ROW_SECURITY:
-		cfg->database.row_security = (enum row_security)v;
-		break;
-	case EF_NONE:
-		break;
-	}
-}
-
-/*
- * With each run of digits replaced by "1", a duration that only failed for
- * being too long parses: that tells "out of range" from "malformed".
- */
-static int duration_well_formed(const char *s)
-{
-	char shape[32];
-	size_t j = 0;
-	long ignored;
-
-	while (*s != '\0') {
-		char c = *s;
-		if (c >= '0' && c <= '9') {
-			while (*s >= '0' && *s <= '9')
-				s++;
-			c = '1';
-		} else {
-			s++;
-		}
-		if (j + 1 >= sizeof shape)
-			return 0;
-		shape[j++] = c;
-	}
-	shape[j] = '\0';
-	return parse_duration_ms(shape, &ignored) == 0;
-}
-
-/* Parses and stores the scalar value v of key spec ks. */
-static void set_scalar(struct loader *ld, const struct key_spec *ks, const char *path,
-    const yaml_mark_t *mark, const char *v)
-{
-	struct config *cfg = ld->cfg;
-	int secret = (ks->flags & KF_SECRET) != 0;
-	char esc[CONFDIAG_ECHO_BUF], lo[32], hi[32];
-	long l;
-	double d;
-	int e;
-
-	switch (ks->type) {
-	case KT_SQL: {
-		const char *problem = *v != '\0' ? sqlexpr_problem(v) : NULL;
-		if (has_control_sql(v)) {
-			confyaml_error(&ld->y, mark, path, "must not contain control characters (but tabs and line breaks)");
-			return;
-		}
-		if (problem != NULL) {
-			confyaml_error(&ld->y, mark, path, "%s", problem);
-			return;
-		}
-		if (set_str(str_field(cfg, ks->off), v) != 0)
-			confyaml_oom(&ld->y);
-		return;
-	}
-	case KT_STRING:
-	case KT_URL:
-	case KT_TABLE:
-		if (*v == '\0' && (ks->flags & KF_NONEMPTY)) {
-			confyaml_error(&ld->y, mark, path, "must not be empty");
-			return;
-		}
-		if (has_control(v)) {
-			confyaml_error(&ld->y, mark, path, "must not contain control characters");
-			return;
-		}
-		if (ks->type == KT_URL && *v != '\0' && !is_http_url(v)) {
-			if (secret)
-				confyaml_error(&ld->y, mark, path, "must be an http:// or https:// URL");
-			else
-				confyaml_error(&ld->y, mark, path, "must be an http:// or https:// URL (got '%s')",
-				    confdiag_escape(esc, v));
-			return;
-		}
-		if (ks->type == KT_TABLE && !is_table_name(v)) {
-			confyaml_error(&ld->y, mark, path,
-			    "must be a table name, optionally schema-qualified (letters, digits, _; "
-			    "at most %d bytes per part) (got '%s')",
-			    MAX_IDENTIFIER_BYTES, confdiag_escape(esc, v));
-			return;
-		}
-		if (set_str(str_field(cfg, ks->off), v) != 0)
-			confyaml_oom(&ld->y);
-		return;
-	case KT_DURATION:
-		if (parse_duration_ms(v, &l) != 0 && !duration_well_formed(v)) {
-			confyaml_error(&ld->y, mark, path,
-			    "bad duration '%s' (use e.g. 500ms, 15s, 15m, 1h30m)", confdiag_escape(esc, v));
-			return;
-		}
-		if (parse_duration_ms(v, &l) != 0 || l < ks->min || l > ks->max) {
-			confyaml_error(&ld->y, mark, path, "must be from %s to %s (got '%s')",
-			    format_duration(lo, sizeof lo, ks->min),
-			    format_duration(hi, sizeof hi, ks->max), confdiag_escape(esc, v));
-			return;
-		}
-		*(long *)(void *)((char *)cfg + ks->off) = l;
-		return;
-	case KT_INT:
-	case KT_LONG:
-		if (parse_long(v, ks->min, ks->max, &l) != 0) {
-			confyaml_error(&ld->y, mark, path, "must be an integer from %ld to %ld (got '%s')",
-			    ks->min, ks->max, confdiag_escape(esc, v));
-			return;
-		}
-		if (ks->type == KT_INT)
-			*(int *)(void *)((char *)cfg + ks->off) = (int)l;
-		else
-			*(long *)(void *)((char *)cfg + ks->off) = l;
-		return;
-	case KT_NUMBER:
-		if (parse_double(v, ks->dmin, ks->dmax, &d) != 0) {
-			confyaml_error(&ld->y, mark, path, "must be a number from %g to %g (got '%s')",
-			    ks->dmin, ks->dmax, confdiag_escape(esc, v));
-			return;
-		}
-		*(double *)(void *)((char *)cfg + ks->off) = d;
-		return;
-	case KT_ENUM:
-		if (parse_name(v, ks->names, &e) == 0) {
-			set_enum(cfg, ks->ef, e);
-			return;
-		}
-		enum_error(ld, mark, path, ks->names, v);
-		return;
-	case KT_COLUMNS:
-	case KT_FORM:
-	case KT_COOKIES:
-		break;
-	}
 }
 
 /* database.columns: role -> column. */
@@ -729,11 +957,10 @@ static int column_entry(struct confyaml *y, void *ctx, const char *path, const c
 {
 	struct loader *ld = ctx;
 	const char *names[NROLES];
-	char full[CONFDIAG_PATH_MAX], esc[CONFDIAG_ECHO_BUF];
+	char full[CONFDIAG_PATH_MAX], why[CONFDIAG_MSG_MAX];
 	size_t r;
 	char *v;
 
-	(void)y;
 	for (r = 0; r < NROLES; r++) {
 		names[r] = roles[r].name;
 		if (strcmp(roles[r].name, key) == 0)
@@ -741,7 +968,7 @@ static int column_entry(struct confyaml *y, void *ctx, const char *path, const c
 	}
 	if (r == NROLES) {
 		unknown_key(ld, kmark, path, key, names, NROLES);
-		return confyaml_skip(&ld->y, val);
+		return confyaml_skip(y, val);
 	}
 	(void)snprintf(full, sizeof full, "%s.%s", path, key);
 	ld->role_given[r] = 1;
@@ -749,18 +976,10 @@ static int column_entry(struct confyaml *y, void *ctx, const char *path, const c
 	ld->cfg->role_pos[r].line = (unsigned)kmark->line + 1;
 	ld->cfg->role_pos[r].col = (unsigned)kmark->column + 1;
 	if (val->type != YAML_SCALAR_EVENT)
-		return confyaml_wrong_type(&ld->y, val, full, "a column name");
+		return confyaml_wrong_type(y, val, full, "a column name");
 	v = scalar_value(ld, val, full);
-	if (v != NULL) {
-		if (*v == '\0' && roles[r].required)
-			confyaml_error(&ld->y, &val->start_mark, full, "must name a column");
-		else if (*v != '\0' && !is_identifier(v, strlen(v)))
-			confyaml_error(&ld->y, &val->start_mark, full,
-			    "must be a column name (letters, digits, _; at most %d bytes) (got '%s')",
-			    MAX_IDENTIFIER_BYTES, confdiag_escape(esc, v));
-		else if (set_str(str_field(ld->cfg, roles[r].off), v) != 0)
-			confyaml_oom(&ld->y);
-	}
+	if (v != NULL)
+		report(ld, column_set(ld->cfg, r, v, why, sizeof why), &val->start_mark, full, why);
 	free(v);
 	yaml_event_delete(val);
 	return 0;
@@ -774,23 +993,22 @@ static int form_entry(struct confyaml *y, void *ctx, const char *path, const cha
 	char full[CONFDIAG_PATH_MAX], esc[CONFDIAG_ECHO_BUF];
 	char *v;
 
-	(void)y;
 	(void)snprintf(full, sizeof full, "%s.%s", path, confdiag_escape(esc, key));
 	if (*key == '\0') {
-		confyaml_error(&ld->y, kmark, path, "empty field name");
-		return confyaml_skip(&ld->y, val);
+		confyaml_error(y, kmark, path, "empty field name");
+		return confyaml_skip(y, val);
 	}
 	if (ld->cfg->upstream.nform >= MAX_FORM_FIELDS) {
-		confyaml_error(&ld->y, kmark, full, "more than %d fields", MAX_FORM_FIELDS);
-		return confyaml_skip(&ld->y, val);
+		confyaml_error(y, kmark, full, "more than %d fields", MAX_FORM_FIELDS);
+		return confyaml_skip(y, val);
 	}
 	if (val->type != YAML_SCALAR_EVENT)
-		return confyaml_wrong_type(&ld->y, val, full, "a single value");
+		return confyaml_wrong_type(y, val, full, "a single value");
 	v = scalar_value(ld, val, full);
 	if (v != NULL) {
 		ld->form_marks[ld->cfg->upstream.nform] = *kmark;
 		if (form_add(ld->cfg, key, v) != 0)
-			confyaml_oom(&ld->y);
+			confyaml_oom(y);
 	}
 	free(v);
 	yaml_event_delete(val);
@@ -800,15 +1018,15 @@ static int form_entry(struct confyaml *y, void *ctx, const char *path, const cha
 /* upstream.capture_cookies: the sequence that starts with ev (consumed). */
 static int load_cookies(struct loader *ld, yaml_event_t *ev, const char *path)
 {
-	char full[CONFDIAG_PATH_MAX + 24], esc[CONFDIAG_ECHO_BUF];
+	struct confyaml *y = &ld->y;
+	char full[CONFDIAG_PATH_MAX + 24], why[CONFDIAG_MSG_MAX];
 
 	yaml_event_delete(ev);
 	for (size_t i = 0;; i++) {
 		yaml_event_t item;
 		char *v;
-		int dup = 0;
 
-		if (confyaml_next(&ld->y, &item) != 0)
+		if (confyaml_next(y, &item) != 0)
 			return -1;
 		if (item.type == YAML_SEQUENCE_END_EVENT) {
 			yaml_event_delete(&item);
@@ -816,40 +1034,30 @@ static int load_cookies(struct loader *ld, yaml_event_t *ev, const char *path)
 		}
 		(void)snprintf(full, sizeof full, "%s[%zu]", path, i);
 		if (ld->cfg->upstream.ncapture >= MAX_CAPTURE_COOKIES) {
-			confyaml_error(&ld->y, &item.start_mark, path, "more than %d names", MAX_CAPTURE_COOKIES);
-			if (confyaml_skip(&ld->y, &item) != 0)
+			confyaml_error(y, &item.start_mark, path, "more than %d names",
+			    MAX_CAPTURE_COOKIES);
+			if (confyaml_skip(y, &item) != 0)
 				return -1;
 			/* One error is enough: skip the rest of the list quietly. */
 			for (;;) {
-				if (confyaml_next(&ld->y, &item) != 0)
+				if (confyaml_next(y, &item) != 0)
 					return -1;
 				if (item.type == YAML_SEQUENCE_END_EVENT) {
 					yaml_event_delete(&item);
 					return 0;
 				}
-				if (confyaml_skip(&ld->y, &item) != 0)
+				if (confyaml_skip(y, &item) != 0)
 					return -1;
 			}
 		}
 		if (item.type != YAML_SCALAR_EVENT) {
-			if (confyaml_wrong_type(&ld->y, &item, full, "a cookie name") != 0)
+			if (confyaml_wrong_type(y, &item, full, "a cookie name") != 0)
 				return -1;
 			continue;
 		}
 		v = scalar_value(ld, &item, full);
-		if (v != NULL) {
-			for (size_t j = 0; j < ld->cfg->upstream.ncapture; j++)
-				dup |= strcmp(ld->cfg->upstream.capture_cookies[j], v) == 0;
-			if (!is_cookie_name(v))
-				confyaml_error(&ld->y, &item.start_mark, full,
-				    "must be a cookie name (no spaces, separators or control characters)"
-				    " (got '%s')", confdiag_escape(esc, v));
-			else if (dup)
-				confyaml_error(&ld->y, &item.start_mark, full, "duplicate name '%s'",
-				    confdiag_escape(esc, v));
-			else if (cookie_add(ld->cfg, v) != 0)
-				confyaml_oom(&ld->y);
-		}
+		if (v != NULL)
+			report(ld, cookie_set(ld->cfg, v, why, sizeof why), &item.start_mark, full, why);
 		free(v);
 		yaml_event_delete(&item);
 	}
@@ -863,10 +1071,9 @@ static int section_entry(struct confyaml *y, void *ctx, const char *path, const 
 	const char *names[NKEYS];
 	size_t n = 0, idx = NKEYS;
 	const struct key_spec *ks;
-	char full[CONFDIAG_PATH_MAX];
+	char full[CONFDIAG_PATH_MAX], why[CONFDIAG_MSG_MAX];
 	char *v;
 
-	(void)y;
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (strcmp(keys[i].section, path) != 0)
 			continue;
@@ -876,7 +1083,7 @@ static int section_entry(struct confyaml *y, void *ctx, const char *path, const 
 	}
 	if (idx == NKEYS) {
 		unknown_key(ld, kmark, path, key, names, n);
-		return confyaml_skip(&ld->y, val);
+		return confyaml_skip(y, val);
 	}
 	ks = &keys[idx];
 	ld->given[idx] = 1;
@@ -889,28 +1096,28 @@ static int section_entry(struct confyaml *y, void *ctx, const char *path, const 
 		if (confyaml_is_null(val))
 			break;
 		if (val->type != YAML_MAPPING_START_EVENT)
-			return confyaml_wrong_type(&ld->y, val, full, "a mapping of role: column");
-		return confyaml_walk_mapping(&ld->y, val, full, column_entry, ld);
+			return confyaml_wrong_type(y, val, full, "a mapping of role: column");
+		return confyaml_walk_mapping(y, val, full, column_entry, ld);
 	case KT_FORM:
 		free_form(ld->cfg);
 		if (confyaml_is_null(val))
 			break;
 		if (val->type != YAML_MAPPING_START_EVENT)
-			return confyaml_wrong_type(&ld->y, val, full, "a mapping of field: value");
-		return confyaml_walk_mapping(&ld->y, val, full, form_entry, ld);
+			return confyaml_wrong_type(y, val, full, "a mapping of field: value");
+		return confyaml_walk_mapping(y, val, full, form_entry, ld);
 	case KT_COOKIES:
 		free_cookies(ld->cfg);
 		if (confyaml_is_null(val))
 			break;
 		if (val->type != YAML_SEQUENCE_START_EVENT)
-			return confyaml_wrong_type(&ld->y, val, full, "a list of cookie names");
+			return confyaml_wrong_type(y, val, full, "a list of cookie names");
 		return load_cookies(ld, val, full);
 	default:
 		if (val->type != YAML_SCALAR_EVENT)
-			return confyaml_wrong_type(&ld->y, val, full, "a single value");
+			return confyaml_wrong_type(y, val, full, "a single value");
 		v = scalar_value(ld, val, full);
 		if (v != NULL)
-			set_scalar(ld, ks, full, &val->start_mark, v);
+			report(ld, key_set(ld->cfg, ks, v, why, sizeof why), &val->start_mark, full, why);
 		if (v != NULL && (ks->flags & KF_SECRET) && !confyaml_is_null(val) &&
 		    secrets_is_literal((const char *)val->data.scalar.value,
 			(ks->flags & KF_CONNINFO) != 0))
@@ -926,8 +1133,6 @@ static int section_entry(struct confyaml *y, void *ctx, const char *path, const 
 static int root_entry(struct confyaml *y, void *ctx, const char *path, const char *key,
     const yaml_mark_t *kmark, yaml_event_t *val)
 {
-	struct loader *ld = ctx;
-	(void)y;
 	(void)path;
 	for (size_t i = 0; i < NSECTIONS; i++) {
 		if (strcmp(sections[i], key) != 0)
@@ -937,11 +1142,11 @@ static int root_entry(struct confyaml *y, void *ctx, const char *path, const cha
 			return 0;
 		}
 		if (val->type != YAML_MAPPING_START_EVENT)
-			return confyaml_wrong_type(&ld->y, val, sections[i], "a mapping");
-		return confyaml_walk_mapping(&ld->y, val, sections[i], section_entry, ld);
+			return confyaml_wrong_type(y, val, sections[i], "a mapping");
+		return confyaml_walk_mapping(y, val, sections[i], section_entry, ctx);
 	}
-	unknown_key(ld, kmark, "", key, sections, NSECTIONS);
-	return confyaml_skip(&ld->y, val);
+	unknown_key(ctx, kmark, "", key, sections, NSECTIONS);
+	return confyaml_skip(y, val);
 }
 
 static size_t key_index(const char *section, const char *name)
@@ -966,15 +1171,20 @@ static const yaml_mark_t *mark_of(const struct loader *ld, size_t a, size_t b)
 static void finish(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
-	size_t url = key_index("database", "url");
 	size_t form = key_index("upstream", "form");
 	size_t base = key_index("retry", "base_delay"), max = key_index("retry", "max_delay");
 	size_t lease = key_index("refresh", "lease"), timeout = key_index("upstream", "timeout");
 	const char *const *reserved;
 	char a[32];
 
-	if (!ld->given[url])
-		confyaml_error(&ld->y, NULL, "database.url", "required");
+	/* A key without a default (database.url) must be in the file. */
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (keys[i].def == NULL && !ld->given[i]) {
+			char full[CONFDIAG_PATH_MAX];
+			(void)snprintf(full, sizeof full, "%s.%s", keys[i].section, keys[i].name);
+			confyaml_error(&ld->y, NULL, full, "required");
+		}
+	}
 	if (cfg->upstream.profile == PROFILE_OAUTH2) {
 		/* ciclo=1 and the cookie/fingerprint columns belong to aimharder. */
 		if (!ld->given[form])
@@ -1021,8 +1231,8 @@ static void finish(struct loader *ld)
 				char full[CONFDIAG_PATH_MAX];
 				(void)snprintf(full, sizeof full, "database.columns.%s",
 				    roles[later].name);
-				confyaml_error(&ld->y, ld->role_given[later] ? &ld->role_marks[later] : NULL, full,
-				    "same column as database.columns.%s",
+				confyaml_error(&ld->y, ld->role_given[later] ? &ld->role_marks[later] : NULL,
+				    full, "same column as database.columns.%s",
 				    roles[later == j ? i : j].name);
 			}
 		}
