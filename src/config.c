@@ -1,4 +1,4 @@
-/* config.c - refresher.yaml: the key table (types, limits, defaults), its setters and validation. */
+/* config.c - refresher.yaml: the key table (types, limits, defaults), its setters, validation. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -729,7 +729,13 @@ static void key_get(const struct config *cfg, const struct key_spec *ks, char *b
 		(void)snprintf(buf, size, "%ld", *(const long *)p);
 		break;
 	case KT_NUMBER:
-		(void)snprintf(buf, size, "%.17g", *(const double *)p);
+		/* The fewest decimals that read back as the same double ("0.2", not
+		 * "0.20000000000000001", which parse_double refuses as too precise). */
+		for (int prec = 0; prec <= 17; prec++) {
+			(void)snprintf(buf, size, "%.*f", prec, *(const double *)p);
+			if (strtod(buf, NULL) == *(const double *)p)
+				break;
+		}
 		break;
 	case KT_ENUM:
 		for (const struct name_value *n = ks->names; n->name != NULL; n++)
