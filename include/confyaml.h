@@ -1,4 +1,4 @@
-/* confyaml.h - walking a YAML config with libyaml's events: depth, duplicate keys, line:col errors. */
+/* confyaml.h - a YAML config walked with libyaml's events: depth, duplicate keys, line:col. */
 #ifndef REFRESHER_CONFYAML_H
 #define REFRESHER_CONFYAML_H
 

@@ -1,4 +1,4 @@
-/* envexpand.h - ${VAR} and ${VAR:-default} in config values: from the environment, or as the file spells them. */
+/* envexpand.h - ${VAR} and ${VAR:-default} in config values: from the environment or as written. */
 #ifndef REFRESHER_ENVEXPAND_H
 #define REFRESHER_ENVEXPAND_H
 

@@ -1,4 +1,4 @@
-/* confyaml.c - walking a YAML config with libyaml's events: depth, duplicate keys, line:col errors. */
+/* confyaml.c - a YAML config walked with libyaml's events: depth, duplicate keys, line:col. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

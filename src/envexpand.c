@@ -1,4 +1,4 @@
-/* envexpand.c - ${VAR} and ${VAR:-default} in config values: from the environment, or as the file spells them. */
+/* envexpand.c - ${VAR} and ${VAR:-default} in config values: from the environment or as written. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
