@@ -71,8 +71,11 @@ test: deps
 	tests/newcomer/run.sh
 	tests/integration/run.sh
 
+# The build is quiet (-s: warnings and errors still show) so the demo's narration stays short
+# however many source files there are.
 demo: deps-demo
-	$(MAKE) all $(BUILD)/fakeup
+	@echo "demo: building refresher and the fake upstream"
+	@$(MAKE) -s --no-print-directory all $(BUILD)/fakeup
 	BUILD_DIR=$(abspath $(BUILD)) scripts/demo.sh
 
 clean:

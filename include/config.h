@@ -1,8 +1,10 @@
-/* config.h - refresher.yaml: defaults, loading with ${VAR} expansion, validation. */
+/* config.h - refresher.yaml: the key table (types, limits, defaults), loading, validation. */
 #ifndef REFRESHER_CONFIG_H
 #define REFRESHER_CONFIG_H
 
 #include <stddef.h>
+
+#include "confdiag.h"
 #include "log.h"
 
 /* The refresh protocols; profile.c maps each to its module. */
@@ -23,12 +25,6 @@ struct config_pos {
 struct kv {
 	char *name;
 	char *value;
-};
-
-/* A list of error messages, each "file:line:col: key: problem". */
-struct errlist {
-	char **msgs;
-	size_t n;
 };
 
 /* Every string is heap-owned by the config; "" means unset/absent. */
@@ -105,7 +101,11 @@ struct config {
 	struct config_pos role_pos[CONFIG_ROLES_MAX];
 };
 
-/* Returns a config holding every default (database.url ""), or NULL on OOM. Free with config_free. */
+/*
+ * Returns a config holding every default (database.url ""), each applied by
+ * running its key's setter on the key table's default text, or NULL on OOM.
+ * Free with config_free.
+ */
 struct config *config_new(void);
 void config_free(struct config *cfg);
 
@@ -124,25 +124,10 @@ int config_load_string(const char *name, const char *text, size_t len,
     struct config **out, struct errlist *errs)
     __attribute__((warn_unused_result));
 
-/*
- * Expands ${VAR} and ${VAR:-default} in s from the environment. "$$" is a
- * literal "$". Returns a new string (caller frees), or NULL with a message in
- * err (e.g. "${DATABASE_URL} is not set", "unterminated ${").
- */
+/* envexpand (envexpand.h), under the name the config's callers know. */
 char *config_expand_env(const char *s, char *err, size_t errlen);
 
-/*
- * Whether raw, a secret's value as written in the file (before ${VAR}
- * expansion), spells the secret out itself. Pure: the environment is never
- * read, so the answer is a property of the file alone. What the file says is
- * raw with each ${VAR} standing for the environment and each ${VAR:-default}
- * for its default (in the file, used or not) and the environment. With
- * conninfo 0 (a fingerprint, a client secret), any byte of the file's own
- * counts ("", "${FP}", "${FP:-}" do not; "abc", "${FP:-abc}", "x${FP}" do).
- * With conninfo 1 (database.url, a libpq URI or key=value string), only a
- * password or sslpassword of the file's own counts, found by libpq's
- * PQconninfoParse. Returns 1 or 0; 1 when out of memory.
- */
+/* secrets_is_literal (secrets.h), under the name the config's callers know. */
 int config_secret_is_literal(const char *raw, int conninfo);
 
 /*
@@ -171,11 +156,33 @@ int config_warn_readable_secrets(const struct config *cfg);
  */
 int config_locate(const struct config *cfg, const char *key, char *buf, size_t size);
 
-void errlist_add(struct errlist *errs, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void errlist_clear(struct errlist *errs);
-
-/* Levenshtein distance, for "did you mean". */
+/* confdiag_edit_distance (confdiag.h), under the name the config's callers know. */
 size_t config_edit_distance(const char *a, const char *b);
+
+/*
+ * The key table, read by tests. Keys are numbered 0 .. config_key_count() - 1.
+ * config_key_name writes key i's dotted name ("refresh.stale_after") to buf and
+ * returns buf (NULL past the end). config_key_default returns key i's default
+ * as the file would spell it ("15m"; a mapping as "name=value name=value", a
+ * list as "name name"), NULL for a key that has none (database.url).
+ */
+size_t config_key_count(void);
+const char *config_key_name(size_t i, char *buf, size_t size);
+const char *config_key_default(size_t i);
+
+/*
+ * Runs key i's setter, the one a value from the file goes through, on text
+ * (already ${VAR}-expanded). Returns 0, or -1 with the problem in why
+ * ("must be from 1ms to 30d (got '0')"; "out of memory").
+ */
+int config_key_set(struct config *cfg, size_t i, const char *text, char *why, size_t size)
+    __attribute__((warn_unused_result));
+
+/*
+ * Writes key i's value in cfg to buf as text config_key_set takes back.
+ * Secrets included: never log it. Returns 0, or -1 for no such key.
+ */
+int config_key_get(const struct config *cfg, size_t i, char *buf, size_t size)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -7,6 +7,11 @@
 /* Config file used when neither -c nor $REFRESHER_CONFIG is given. */
 #define DEFAULT_CONFIG_PATH "refresher.yaml"
 
+/*
+ * The defaults of config keys are text, spelled as in refresher.yaml: config.c's
+ * key table applies them through the same setters as the file's values.
+ */
+
 /* database */
 #define DEFAULT_TABLE "auth_sessions"
 #define DEFAULT_COL_ID "id"
@@ -14,13 +19,17 @@
 #define DEFAULT_COL_TOKEN "aimharder_token"
 #define DEFAULT_COL_COOKIES "aimharder_cookies"
 #define DEFAULT_COL_FINGERPRINT "fingerprint"
+/* database.row_security */
+#define DEFAULT_ROW_SECURITY "refuse"
 
 /* upstream */
+#define DEFAULT_PROFILE "aimharder"
 #define DEFAULT_UPSTREAM_URL "https://aimharder.com/api/tokenUpdate"
 #define DEFAULT_USER_AGENT "Mozilla/5.0 (X11; Linux x86_64)"
-#define DEFAULT_TIMEOUT_MS 15000L
-#define DEFAULT_CONNECT_TIMEOUT_MS 5000L
-#define DEFAULT_MAX_RESPONSE_BYTES 65536L
+#define DEFAULT_TIMEOUT "15s"
+#define DEFAULT_CONNECT_TIMEOUT "5s"
+#define DEFAULT_MAX_RESPONSE_BYTES "65536"
+#define DEFAULT_CLIENT_AUTH "basic"
 /* libcurl receive buffer per request: its default is 16 KiB, libcurl's minimum 1 KiB.
  * Answers are small (a token, two cookies); larger ones take more reads.
  * 1 KiB instead of 4 KiB took peak RSS at C=256 from 16.2-16.4 to 15.4-15.5 MiB. */
@@ -34,38 +43,45 @@
 #define UPSTREAM_EPOLL_EVENTS 256
 /* Hard ceiling on upstream.max_response_bytes: a body is held in memory per request. */
 #define MAX_RESPONSE_BYTES_LIMIT (16L * 1024 * 1024)
-/* aimharder's tokenUpdate wants ciclo=1; the default form for that profile. */
-#define DEFAULT_FORM_NAME "ciclo"
-#define DEFAULT_FORM_VALUE "1"
-#define DEFAULT_CAPTURE_COOKIE_1 "AWSALB"
-#define DEFAULT_CAPTURE_COOKIE_2 "AWSALBCORS"
+/* aimharder's tokenUpdate wants ciclo=1; the default form for that profile
+ * (name=value pairs separated by spaces). */
+#define DEFAULT_FORM "ciclo=1"
+/* The cookies captured from answers (names separated by spaces). */
+#define DEFAULT_CAPTURE_COOKIES "AWSALB AWSALBCORS"
 
 /* refresh */
-#define DEFAULT_STALE_AFTER_MS (15L * 60 * 1000)
-#define DEFAULT_CONCURRENCY 32
+#define DEFAULT_STALE_AFTER "15m"
+#define DEFAULT_CONCURRENCY "32"
 #define MAX_CONCURRENCY 4096
-#define DEFAULT_BATCH_SIZE 256
+#define DEFAULT_BATCH_SIZE "256"
 #define MAX_BATCH_SIZE 10000
-#define DEFAULT_LEASE_MS (10L * 60 * 1000)
-#define DEFAULT_MAX_RUNTIME_MS (14L * 60 * 1000)
-#define DEFAULT_AHEAD_MS (5L * 60 * 1000)
-#define DEFAULT_MAX_RATE 0.0
+#define DEFAULT_LEASE "10m"
+#define DEFAULT_MAX_RUNTIME "14m"
+#define DEFAULT_ON_LOGOUT "delete"
+#define DEFAULT_AHEAD "5m"
+#define DEFAULT_MAX_RATE "0"
 
 /* retry */
-#define DEFAULT_RETRY_ATTEMPTS 4
+#define DEFAULT_RETRY_ATTEMPTS "4"
 #define MAX_RETRY_ATTEMPTS 100
+#define DEFAULT_BASE_DELAY "500ms"
+/* DEFAULT_BASE_DELAY in ms, for the backoff tests (test_confparts.c checks they agree). */
 #define DEFAULT_BASE_DELAY_MS 500L
-#define DEFAULT_MAX_DELAY_MS 30000L
-#define DEFAULT_RETRY_BUDGET 0.2
+#define DEFAULT_MAX_DELAY "30s"
+#define DEFAULT_RETRY_BUDGET "0.2"
 /* The retry budget never drops below this many retries per run. */
 #define RETRY_BUDGET_FLOOR 100
 
 /* breaker */
-#define DEFAULT_BREAKER_WINDOW 50
+#define DEFAULT_BREAKER_WINDOW "50"
 /* Mass-logout guard: a run whose logout answers number at least DEFAULT_LOGOUT_MIN and are
  * more than DEFAULT_LOGOUT_SHARE of its answers deletes none of them. */
-#define DEFAULT_LOGOUT_MIN 10
-#define DEFAULT_LOGOUT_SHARE 0.5
+#define DEFAULT_LOGOUT_MIN "10"
+#define DEFAULT_LOGOUT_SHARE "0.5"
+
+/* log */
+#define DEFAULT_LOG_FORMAT "text"
+#define DEFAULT_LOG_LEVEL "info"
 /* Highest breaker.logout_min. */
 #define MAX_LOGOUT_MIN 1000000000
 
@@ -90,10 +106,10 @@
 #define WRITE_MAX 1024
 /* While the database is unreachable, writes are retried with backoff from
  * DB_RETRY_MIN_MS up to DB_RETRY_MAX_MS, for at most database.outage_timeout
- * (default DEFAULT_DB_OUTAGE_MS). */
+ * (default DEFAULT_DB_OUTAGE). */
 #define DB_RETRY_MIN_MS 100L
 #define DB_RETRY_MAX_MS 5000L
-#define DEFAULT_DB_OUTAGE_MS (120L * 1000)
+#define DEFAULT_DB_OUTAGE "2m"
 /* A claim or write with no answer after this long is abandoned: its connection is
  * dropped and re-established (a hung server, or a pooler queueing us while the
  * database is down); every statement is safe to repeat. */

@@ -4,8 +4,18 @@
 
 #include <stddef.h>
 
+#include "parse.h"
+
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 enum log_level { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+/*
+ * The names of the formats ("text", "json") and of the levels ("debug",
+ * "info", "warn", "error"), as log.format, log.level and --log-format spell
+ * them; look one up with parse_name.
+ */
+extern const struct name_value log_format_names[];
+extern const struct name_value log_level_names[];
 
 /* Sets format and threshold. Before it is called: text, info. */
 void log_init(enum log_format format, enum log_level level);

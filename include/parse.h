@@ -27,6 +27,16 @@ int parse_duration_ms(const char *s, long *out)
 int parse_shard(const char *s, int *index, int *count)
     __attribute__((warn_unused_result));
 
+/* A name and the value it stands for; a table of them ends with a NULL name. */
+struct name_value {
+	const char *name;
+	int value;
+};
+
+/* Looks s up in table, exactly (case matters). Returns 0 with *out, or -1. */
+int parse_name(const char *s, const struct name_value *table, int *out)
+    __attribute__((warn_unused_result));
+
 /* Formats ms as a duration string ("1h30m", "500ms", "0s") into buf. */
 char *format_duration(char *buf, unsigned long size, long ms);
 

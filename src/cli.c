@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "confdiag.h"
 #include "defaults.h"
+#include "log.h"
 #include "parse.h"
 
 /* Values of the long-only options, above every char. */
@@ -130,7 +132,7 @@ static int bad_option(const char *arg)
 	const char *best = NULL;
 	snprintf(typed, sizeof typed, "%.*s", (int)(nlen < sizeof typed ? nlen : sizeof typed - 1), name);
 	for (const struct option *o = long_options; o->name != NULL && nlen > 0; o++) {
-		size_t d = config_edit_distance(typed, o->name);
+		size_t d = confdiag_edit_distance(typed, o->name);
 		if (d < best_d) {
 			best_d = d;
 			best = o->name;
@@ -237,11 +239,7 @@ int cli_parse(int argc, char **argv, struct cli *cli)
 				    MAX_SHARD_COUNT, shown(buf, optarg, strlen(optarg)));
 			break;
 		case OPT_LOG_FORMAT:
-			if (strcmp(optarg, "text") == 0)
-				cli->log_format = LOG_FORMAT_TEXT;
-			else if (strcmp(optarg, "json") == 0)
-				cli->log_format = LOG_FORMAT_JSON;
-			else
+			if (parse_name(optarg, log_format_names, &cli->log_format) != 0)
 				return usage_error("--log-format must be text or json (got '%s')",
 				    shown(buf, optarg, strlen(optarg)));
 			break;

@@ -20,6 +20,13 @@
  */
 #define LOG_LINE_MAX (6 * LOG_MSG_MAX + 2 * (LOG_FIELD_MAX + 3) + 128)
 
+const struct name_value log_format_names[] = {
+	{ "text", LOG_FORMAT_TEXT }, { "json", LOG_FORMAT_JSON }, { NULL, 0 } };
+/* In the order of more to fewer events, as messages list them. */
+const struct name_value log_level_names[] = {
+	{ "debug", LOG_LEVEL_DEBUG }, { "info", LOG_LEVEL_INFO }, { "warn", LOG_LEVEL_WARN },
+	{ "error", LOG_LEVEL_ERROR }, { NULL, 0 } };
+
 static enum log_format g_format = LOG_FORMAT_TEXT;
 static enum log_level g_level = LOG_LEVEL_INFO;
 

@@ -188,6 +188,17 @@ int parse_shard(const char *s, int *index, int *count)
  * 5400000 -> "1h30m", 500 -> "500ms", 0 -> "0s"; negative values get a '-'.
  * Truncates to fit; always NUL-terminates when size >= 1. Returns buf.
  */
+int parse_name(const char *s, const struct name_value *table, int *out)
+{
+	for (const struct name_value *e = table; e->name != NULL; e++) {
+		if (strcmp(e->name, s) == 0) {
+			*out = e->value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 char *format_duration(char *buf, unsigned long size, long ms)
 {
 	unsigned long long rest;

@@ -7,6 +7,7 @@ int main(void)
 {
 	SRunner *sr = srunner_create(parse_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, confparts_suite());
 	srunner_add_suite(sr, cli_suite());
 	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, cookies_suite());

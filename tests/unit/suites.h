@@ -6,6 +6,7 @@
 
 Suite *parse_suite(void);       /* test_parse.c */
 Suite *config_suite(void);      /* test_config.c */
+Suite *confparts_suite(void);   /* test_confparts.c: envexpand, secrets, confdiag, confyaml, defaults */
 Suite *cli_suite(void);         /* test_cli.c */
 Suite *log_suite(void);         /* test_log.c */
 Suite *cookies_suite(void);     /* test_cookies.c */
