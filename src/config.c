@@ -13,6 +13,7 @@
 #include "defaults.h"
 #include "envexpand.h"
 #include "parse.h"
+#include "profile.h"
 #include "secrets.h"
 #include "sqlexpr.h"
 
@@ -26,6 +27,7 @@ enum key_type {
 	KT_LONG,     /* long in [min, max] */
 	KT_NUMBER,   /* double in [dmin, dmax] */
 	KT_ENUM,     /* an enum field (int-sized), one of names[] */
+	KT_PROFILE,  /* enum profile: the name of a profile in profile.c's table */
 	KT_COLUMNS,  /* mapping role -> column; as text "role=column role=column" */
 	KT_FORM,     /* mapping name -> value; as text "name=value name=value" */
 	KT_COOKIES,  /* sequence of cookie names; as text "name name" */
@@ -43,8 +45,6 @@ _Static_assert(sizeof(enum row_security) == sizeof(int), "KT_ENUM stores an int"
 _Static_assert(sizeof(enum log_format) == sizeof(int), "KT_ENUM stores an int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "KT_ENUM stores an int");
 
-static const struct name_value profile_names[] = {
-	{ "aimharder", PROFILE_AIMHARDER }, { "oauth2", PROFILE_OAUTH2 }, { NULL, 0 } };
 static const struct name_value client_auth_names[] = {
 	{ "basic", CLIENT_AUTH_BASIC }, { "form", CLIENT_AUTH_FORM }, { NULL, 0 } };
 static const struct name_value on_logout_names[] = {
@@ -95,8 +95,8 @@ static const struct key_spec keys[] = {
 	{ .section = "database", .name = "row_security", .type = KT_ENUM,
 	  .off = OFF(database.row_security), .names = row_security_names,
 	  .def = DEFAULT_ROW_SECURITY },
-	{ .section = "upstream", .name = "profile", .type = KT_ENUM, .off = OFF(upstream.profile),
-	  .names = profile_names, .def = DEFAULT_PROFILE },
+	{ .section = "upstream", .name = "profile", .type = KT_PROFILE, .off = OFF(upstream.profile),
+	  .def = DEFAULT_PROFILE },
 	{ .section = "upstream", .name = "url", .type = KT_URL, .off = OFF(upstream.url),
 	  .flags = KF_NONEMPTY, .def = DEFAULT_UPSTREAM_URL },
 	{ .section = "upstream", .name = "fingerprint", .type = KT_STRING,
@@ -183,22 +183,18 @@ static const struct role {
 	const char *name;
 	size_t off;
 	int required;
+	unsigned uses; /* PROFILE_USES_* bit: "" unless the profile uses it or the file maps it */
 } roles[] = {
-	{ "id", OFF(database.columns.id), 1 },
-	{ "email", OFF(database.columns.email), 0 },
-	{ "token", OFF(database.columns.token), 1 },
-	{ "cookies", OFF(database.columns.cookies), 0 },
-	{ "fingerprint", OFF(database.columns.fingerprint), 0 },
-	{ "access_token", OFF(database.columns.access_token), 0 },
-	{ "expires_at", OFF(database.columns.expires_at), 0 },
+	{ "id", OFF(database.columns.id), 1, 0 },
+	{ "email", OFF(database.columns.email), 0, 0 },
+	{ "token", OFF(database.columns.token), 1, 0 },
+	{ "cookies", OFF(database.columns.cookies), 0, PROFILE_USES_COOKIES },
+	{ "fingerprint", OFF(database.columns.fingerprint), 0, PROFILE_USES_FINGERPRINT },
+	{ "access_token", OFF(database.columns.access_token), 0, 0 },
+	{ "expires_at", OFF(database.columns.expires_at), 0, 0 },
 };
 #define NROLES (sizeof roles / sizeof roles[0])
 _Static_assert(NROLES <= CONFIG_ROLES_MAX, "struct config's role_pos has one entry per role");
-
-/* Form fields the refresher sets itself, per profile. */
-static const char *const reserved_aimharder[] = { "token", "fingerprint", NULL };
-static const char *const reserved_oauth2[] = {
-	"grant_type", "refresh_token", "client_id", "client_secret", NULL };
 
 /* What a setter made of a value. */
 enum set_result {
@@ -578,6 +574,14 @@ static enum set_result list_set(struct config *cfg, const struct key_spec *ks, c
 	return res;
 }
 
+/* Appends item to the list in buf (size bytes, not 0) after sep; cut if full. */
+static void list_add(char *buf, size_t size, const char *sep, const char *item)
+{
+	size_t used = strlen(buf);
+
+	(void)snprintf(buf + used, size - used, "%s%s", used > 0 ? sep : "", item);
+}
+
 /*
  * Parses v as key ks's value and stores it in cfg: the one way a value gets
  * into a config, from the file (after ${VAR} expansion) or from the key's
@@ -688,20 +692,26 @@ static enum set_result key_set(struct config *cfg, const struct key_spec *ks, co
 		    confdiag_escape(esc, v));
 		return SET_BAD;
 	}
+	case KT_PROFILE: {
+		char list[CONFDIAG_MSG_MAX] = "";
+		enum profile p;
+
+		if (profile_find(v, &p) != NULL) {
+			int_store(cfg, ks->off, (int)p);
+			return SET_OK;
+		}
+		for (int i = 0; i < PROFILE_COUNT; i++)
+			list_add(list, sizeof list, ", ", profile_get((enum profile)i)->name);
+		(void)snprintf(why, size, "must be one of %s (got '%s')", list,
+		    confdiag_escape(esc, v));
+		return SET_BAD;
+	}
 	case KT_COLUMNS:
 	case KT_FORM:
 	case KT_COOKIES:
 		return list_set(cfg, ks, v, why, size);
 	}
 	return SET_BAD; /* not reached: every type is handled */
-}
-
-/* Appends item to the list in buf (size bytes, not 0) after sep; cut if full. */
-static void list_add(char *buf, size_t size, const char *sep, const char *item)
-{
-	size_t used = strlen(buf);
-
-	(void)snprintf(buf + used, size - used, "%s%s", used > 0 ? sep : "", item);
 }
 
 /* Key ks's value in cfg as text its setter takes back (the inverse of key_set). */
@@ -742,6 +752,9 @@ static void key_get(const struct config *cfg, const struct key_spec *ks, char *b
 			if (n->value == int_load(cfg, ks->off))
 				name = n->name;
 		(void)snprintf(buf, size, "%s", name);
+		break;
+	case KT_PROFILE:
+		(void)snprintf(buf, size, "%s", profile_get((enum profile)int_load(cfg, ks->off))->name);
 		break;
 	case KT_COLUMNS:
 		for (size_t r = 0; r < NROLES; r++) {
@@ -1173,6 +1186,18 @@ static const yaml_mark_t *mark_of(const struct loader *ld, size_t a, size_t b)
 	return NULL;
 }
 
+/* Mark of the key named "section.name" when the file gave it, else NULL. */
+static const yaml_mark_t *given_mark(const struct loader *ld, const char *full)
+{
+	char section[CONFDIAG_PATH_MAX];
+	const char *dot = strchr(full, '.');
+	if (dot == NULL || (size_t)(dot - full) >= sizeof section)
+		return NULL;
+	memcpy(section, full, (size_t)(dot - full));
+	section[dot - full] = '\0';
+	return mark_of(ld, key_index(section, dot + 1), NKEYS);
+}
+
 /* Checks that span keys, and applies profile-dependent defaults. */
 static void finish(struct loader *ld)
 {
@@ -1180,7 +1205,8 @@ static void finish(struct loader *ld)
 	size_t form = key_index("upstream", "form");
 	size_t base = key_index("retry", "base_delay"), max = key_index("retry", "max_delay");
 	size_t lease = key_index("refresh", "lease"), timeout = key_index("upstream", "timeout");
-	const char *const *reserved;
+	const struct profile_ops *profile = profile_get(cfg->upstream.profile);
+	const char *key = NULL, *problem;
 	char a[32];
 
 	/* A key without a default (database.url) must be in the file. */
@@ -1191,20 +1217,16 @@ static void finish(struct loader *ld)
 			confyaml_error(&ld->y, NULL, full, "required");
 		}
 	}
-	if (cfg->upstream.profile == PROFILE_OAUTH2) {
-		/* ciclo=1 and the cookie/fingerprint columns belong to aimharder. */
-		if (!ld->given[form])
-			free_form(cfg);
-		for (size_t r = 0; r < NROLES; r++) {
-			if ((strcmp(roles[r].name, "cookies") == 0 ||
-			     strcmp(roles[r].name, "fingerprint") == 0) && !ld->role_given[r] &&
-			    set_str(str_field(cfg, roles[r].off), "") != 0)
-				confyaml_oom(&ld->y);
-		}
+	/* The default form (ciclo=1) and the roles a profile does not use are not its defaults. */
+	if (!profile->default_form && !ld->given[form])
+		free_form(cfg);
+	for (size_t r = 0; r < NROLES; r++) {
+		if (roles[r].uses != 0 && !(profile->uses & roles[r].uses) && !ld->role_given[r] &&
+		    set_str(str_field(cfg, roles[r].off), "") != 0)
+			confyaml_oom(&ld->y);
 	}
-	reserved = cfg->upstream.profile == PROFILE_OAUTH2 ? reserved_oauth2 : reserved_aimharder;
 	for (size_t i = 0; i < cfg->upstream.nform && ld->given[form]; i++) {
-		for (const char *const *r = reserved; *r != NULL; r++) {
+		for (const char *const *r = profile->reserved_form; *r != NULL; r++) {
 			if (strcmp(cfg->upstream.form[i].name, *r) == 0) {
 				char full[CONFDIAG_PATH_MAX];
 				(void)snprintf(full, sizeof full, "upstream.form.%s", *r);
@@ -1213,12 +1235,8 @@ static void finish(struct loader *ld)
 			}
 		}
 	}
-	if (cfg->upstream.profile == PROFILE_AIMHARDER && cfg->database.columns.fingerprint[0] == '\0' &&
-	    cfg->upstream.fingerprint[0] == '\0') {
-		size_t fp = key_index("upstream", "fingerprint");
-		confyaml_error(&ld->y, ld->given[fp] ? &ld->marks[fp] : NULL, "upstream.fingerprint",
-		    "must be set when database.columns.fingerprint is \"\" (every request needs one)");
-	}
+	if (profile->check_config != NULL && (problem = profile->check_config(cfg, &key)) != NULL)
+		confyaml_error(&ld->y, given_mark(ld, key), key, "%s", problem);
 	if (cfg->retry.base_delay_ms > cfg->retry.max_delay_ms)
 		confyaml_error(&ld->y, mark_of(ld, base, max), "retry.base_delay",
 		    "must not be more than retry.max_delay (%s)",

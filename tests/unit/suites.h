@@ -16,5 +16,6 @@ Suite *tokenupdate_suite(void); /* test_tokenupdate.c */
 Suite *oauth2_suite(void);      /* test_oauth2.c */
 Suite *sqlexpr_suite(void);     /* test_sqlexpr.c: sqlexpr and the mass-logout guard */
 Suite *loop_suite(void);        /* test_loop.c */
+Suite *profile_suite(void);     /* test_profile.c */
 
 #endif
