@@ -14,5 +14,6 @@ Suite *backoff_suite(void);     /* test_backoff.c */
 Suite *tokenupdate_suite(void); /* test_tokenupdate.c */
 Suite *oauth2_suite(void);      /* test_oauth2.c */
 Suite *sqlexpr_suite(void);     /* test_sqlexpr.c: sqlexpr and the mass-logout guard */
+Suite *sqlbuild_suite(void);    /* test_sqlbuild.c: golden statement texts, quoting */
 
 #endif
