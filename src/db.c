@@ -1,5 +1,4 @@
 /* db.c - claims as leases and set-based, token-guarded write-back on libpq (unnamed statements only). */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,21 +246,6 @@ static size_t chan_waitfd(const struct chan *ch, struct waitfd *fds, size_t i, s
 	fds[i].fd = fd;
 	fds[i].want_write = ch->state == CH_SENDING || (ch->state == CH_RESET && ch->poll_write);
 	return i + 1;
-}
-
-/* Blocks until the channel's statement ends (for the synchronous calls). */
-static void chan_wait(struct chan *ch, ExecStatusType want)
-{
-	for (;;) {
-		chan_step(ch, want);
-		if (!chan_busy(ch))
-			return;
-		struct waitfd w;
-		if (chan_waitfd(ch, &w, 0, 1) == 0)
-			return;
-		struct pollfd p = { w.fd, (short)(w.want_write ? POLLOUT : POLLIN), 0 };
-		(void)poll(&p, 1, 100);
-	}
 }
 
 /* ---- Start-up: before the run, blocking ---- */
@@ -599,17 +583,6 @@ int db_claim_poll(struct db *db, struct row ***rows, size_t *n)
 	return rc;
 }
 
-int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
-    struct row ***rows, size_t *n)
-{
-	*rows = NULL;
-	*n = 0;
-	if (db_claim_send(db, limit, exclude, nexclude) != 0)
-		return -1;
-	chan_wait(&db->claimer, PGRES_TUPLES_OK);
-	return db_claim_poll(db, rows, n) == 1 ? 0 : -1;
-}
-
 /* ---- The run: writes ---- */
 
 static enum write_kind kind_of(const struct result *r)
@@ -701,8 +674,6 @@ int db_write_poll(struct db *db)
 		free(claims);
 		/* Written, but we cannot tell how: count them as they were sent. */
 		log_error("db", "out of memory while reading the write's result");
-		for (size_t i = 0; i < n; i++)
-			res[i]->written = 1;
 		PQclear(pr);
 		return 1;
 	}
@@ -716,7 +687,6 @@ int db_write_poll(struct db *db)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct result *r = res[i];
-		r->written = 1;
 		r->note = WRITE_NOTE_NONE;
 		if (kind_of(r) == KIND_RELEASE)
 			continue;
@@ -763,16 +733,6 @@ int db_write_poll(struct db *db)
 	free(claims);
 	PQclear(pr);
 	return 1;
-}
-
-int db_write(struct db *db, struct result *const *res, size_t n)
-{
-	if (n == 0)
-		return 0;
-	if (db_write_send(db, res, n) != 0)
-		return -1;
-	chan_wait(&db->writer, PGRES_TUPLES_OK);
-	return db_write_poll(db) == 1 ? 0 : -1;
 }
 
 size_t db_waitfds(const struct db *db, struct waitfd *fds, size_t max)
