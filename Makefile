@@ -72,7 +72,7 @@ test: deps
 	tests/integration/run.sh
 
 demo: deps-demo
-	$(MAKE) all $(BUILD)/fakeup
+	$(MAKE) -s all $(BUILD)/fakeup
 	BUILD_DIR=$(abspath $(BUILD)) scripts/demo.sh
 
 clean:
