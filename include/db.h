@@ -41,7 +41,6 @@ struct result {
 	char *access_token; /* REFRESHED (oauth2): heap-owned, NULL when not stored */
 	long long expires_at; /* REFRESHED (oauth2): Unix seconds, 0 = unknown */
 	char reason[REASON_MAX]; /* FAILED: one line, no secrets */
-	int written; /* set by db_write once durable */
 };
 
 /* Which rows a run may take. */
@@ -135,9 +134,9 @@ int db_write_send(struct db *db, struct result *const *res, size_t n)
     __attribute__((warn_unused_result));
 
 /*
- * Drives the write channel. Returns 1 when the write is durable: `written` is
- * set on each result, and a result whose row no longer holds the sent token
- * is turned into OUTCOME_SUPERSEDED (its claim cleared). Returns -1 when it
+ * Drives the write channel. Returns 1 when the write is durable: each
+ * result's note says what it did, and a result whose row no longer holds the
+ * sent token is turned into OUTCOME_SUPERSEDED (its claim cleared). Returns -1 when it
  * failed (logged; nothing was written, or, for an abandoned statement,
  * possibly all of it: repeating it is safe), 0 while it runs (or none was sent).
  */
@@ -145,11 +144,5 @@ int db_write_poll(struct db *db) __attribute__((warn_unused_result));
 
 /* Monotonic ms at which the oldest statement in flight was sent, 0 when none is. */
 long long db_stalled_since(const struct db *db);
-
-/* Blocking forms of the above (a claim, or a write, from start to end); 0 or -1 (the bench). */
-int db_claim(struct db *db, long limit, char *const *exclude, size_t nexclude,
-    struct row ***rows, size_t *n) __attribute__((warn_unused_result));
-int db_write(struct db *db, struct result *const *res, size_t n)
-    __attribute__((warn_unused_result));
 
 #endif

@@ -1,4 +1,5 @@
 /* wpath.c - the write path alone: the refresher's own claim and write-back statements, no HTTP (bench). */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,9 @@
  * Drives src/db.c exactly as a sweep does when every answer is instant: claim refresh.batch_size
  * rows, then write them back as refreshed in sets of FLUSH_BATCH (new token, cookies merged with
  * two captured ones, as the fake upstream's answers give), until nothing is due (or MAX_ROWS).
- * One connection, one statement at a time: this is the ceiling of the refresher's database side.
+ * One statement at a time, through the non-blocking calls the sweep uses (send, then poll until
+ * it ends, waiting on the database's sockets in between): the ceiling of the refresher's
+ * database side.
  * Prints one line: rows=N wall_s=S rows_per_s=R claims=N writes=N claim_ms=avg write_ms=avg
  * prep_ms=total (client-side building of the results, included in wall_s).
  */
@@ -25,6 +28,46 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits until one of the database's sockets is ready, or 100 ms pass. */
+static void wait_db(const struct db *db)
+{
+	struct waitfd w[2];
+	struct pollfd p[2];
+	size_t n = db_waitfds(db, w, 2);
+	for (size_t i = 0; i < n; i++) {
+		p[i].fd = w[i].fd;
+		p[i].events = (short)(w[i].want_write ? POLLOUT : POLLIN);
+		p[i].revents = 0;
+	}
+	(void)poll(p, n, 100);
+}
+
+/* A claim from start to end: 0 with the rows (caller frees), or -1 (logged). */
+static int claim(struct db *db, long want, struct row ***rows, size_t *n)
+{
+	if (db_claim_send(db, want, NULL, 0) != 0)
+		return -1;
+	for (;;) {
+		int rc = db_claim_poll(db, rows, n);
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+		wait_db(db);
+	}
+}
+
+/* A write from start to end: 0 when durable, or -1 (logged). */
+static int write_results(struct db *db, struct result *const *res, size_t n)
+{
+	if (db_write_send(db, res, n) != 0)
+		return -1;
+	for (;;) {
+		int rc = db_write_poll(db);
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+		wait_db(db);
+	}
 }
 
 /* Fills a result for a claimed row as a fake "ok" answer would; 0 or -1. */
@@ -96,7 +139,7 @@ int main(int argc, char **argv)
 		if (want <= 0)
 			break;
 		t = now_s();
-		if (db_claim(db, want, NULL, 0, &rows, &n) != 0)
+		if (claim(db, want, &rows, &n) != 0)
 			goto out;
 		t_claim += now_s() - t;
 		claims++;
@@ -110,7 +153,7 @@ int main(int argc, char **argv)
 			}
 			t_prep += now_s() - t;
 			t = now_s();
-			if (db_write(db, ptr, k) != 0)
+			if (write_results(db, ptr, k) != 0)
 				goto out;
 			t_write += now_s() - t;
 			writes++;

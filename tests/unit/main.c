@@ -14,6 +14,7 @@ int main(void)
 	srunner_add_suite(sr, form_suite());
 	srunner_add_suite(sr, backoff_suite());
 	srunner_add_suite(sr, sqlexpr_suite());
+	srunner_add_suite(sr, sqlbuild_suite());
 	srunner_add_suite(sr, tokenupdate_suite());
 	srunner_add_suite(sr, oauth2_suite());
 	srunner_add_suite(sr, loop_suite());
