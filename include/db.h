@@ -6,8 +6,8 @@
 #include "config.h"
 #include "defaults.h"
 #include "outcome.h"
+#include "loop.h"
 #include "row.h"
-#include "waitfd.h"
 
 /* How a logout result is written (see the mass-logout guard in sweep.c). */
 enum logout_write {
@@ -93,16 +93,20 @@ long db_list_due(struct db *db, long limit);
 /*
  * During the run the database is driven without blocking, on two connections
  * (channels): one for claims, one for writes, each with at most one statement
- * in flight. The sweep sends a statement, waits on the sockets db_waitfds
- * gives (next to libcurl's), and polls for the outcome. A channel whose
- * connection broke is re-established in the background when the next
- * statement is tried (that try fails; the caller backs off and tries again).
- * A statement without an answer for DB_STATEMENT_TIMEOUT_MS fails and its
- * connection is dropped: every statement is safe to repeat.
+ * in flight. Once attached to the run's loop, a channel's socket is watched
+ * by the loop and the channel is driven when it is ready; the sweep sends a
+ * statement and polls for the outcome (each poll also checks the statement's
+ * time). A channel whose connection broke is re-established in the
+ * background when the next statement is tried (that try fails; the caller
+ * backs off and tries again). A statement without an answer for
+ * DB_STATEMENT_TIMEOUT_MS fails and its connection is dropped: every
+ * statement is safe to repeat.
  */
 
-/* Fills fds (at most max) with the sockets that have something under way; returns how many. */
-size_t db_waitfds(const struct db *db, struct waitfd *fds, size_t max);
+/* Attaches the channels to lp (borrowed) for the run: needed before the first send. */
+void db_attach(struct db *db, struct loop *lp);
+/* Stops lp watching the channels (before lp is freed; db_close does not need lp). */
+void db_detach(struct db *db);
 
 /*
  * Sends a claim of at most limit due rows, oldest first, skipping rows locked
@@ -142,7 +146,7 @@ int db_write_send(struct db *db, struct result *const *res, size_t n)
  */
 int db_write_poll(struct db *db) __attribute__((warn_unused_result));
 
-/* Monotonic ms at which the oldest statement in flight was sent, 0 when none is. */
+/* Loop ms at which the oldest statement in flight was sent, 0 when none is. */
 long long db_stalled_since(const struct db *db);
 
 #endif

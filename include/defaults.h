@@ -34,13 +34,11 @@
  * Answers are small (a token, two cookies); larger ones take more reads.
  * 1 KiB instead of 4 KiB took peak RSS at C=256 from 16.2-16.4 to 15.4-15.5 MiB. */
 #define UPSTREAM_RECV_BUFFER 1024
-/* Most extra sockets the event loop watches besides libcurl's (the database uses two). */
-#define UPSTREAM_MAX_EXTRA_FDS 8
 /* Longest "host:port:addr,addr..." entry the upstream's name is pinned with (the addresses
  * that fit are used). */
 #define UPSTREAM_RESOLVE_MAX 1024
 /* Socket events taken from epoll per turn of the loop (more wait for the next turn). */
-#define UPSTREAM_EPOLL_EVENTS 256
+#define LOOP_EPOLL_EVENTS 256
 /* Hard ceiling on upstream.max_response_bytes: a body is held in memory per request. */
 #define MAX_RESPONSE_BYTES_LIMIT (16L * 1024 * 1024)
 /* aimharder's tokenUpdate wants ciclo=1; the default form for that profile

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -10,13 +9,15 @@
 #include "dbmsg.h"
 #include "defaults.h"
 #include "log.h"
+#include "loop.h"
 #include "schema.h"
 #include "sqlbuild.h"
 
 /*
  * A channel is one connection with at most one statement in flight, driven
- * without blocking: the sweep polls its socket next to libcurl's. A broken
- * connection is re-established asynchronously (PQresetStart/PQresetPoll).
+ * without blocking: the run's loop watches its socket next to libcurl's and
+ * hands it back when it is ready (chan_on_ready). A broken connection is
+ * re-established asynchronously (PQresetStart/PQresetPoll).
  */
 enum chan_state {
 	CH_IDLE, /* connected, nothing in flight */
@@ -34,7 +35,10 @@ struct chan {
 	enum chan_state state;
 	int poll_write; /* CH_RESET: libpq waits for the socket to be writable */
 	int lost_conn; /* CH_FAILED: the connection is gone, reset on collect */
-	long long since; /* monotonic ms: statement sent, or reconnect started */
+	long long since; /* loop ms: statement sent, or reconnect started */
+	struct loop *lp; /* the run's loop (db_attach); borrowed */
+	int wfd; /* the socket lp watches for this channel, or -1 */
+	unsigned wev; /* and for what (LOOP_*) */
 	PGresult *res; /* CH_DONE: the statement's result */
 	char err[256]; /* CH_FAILED: one line */
 };
@@ -52,13 +56,6 @@ struct db {
 	char *sql_claim, *sql_count, *sql_write; /* built once */
 	long due, due_keep; /* rows due at open, and how many of them keep_when covers */
 };
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static char *xstrdup(const char *s)
 {
@@ -80,6 +77,9 @@ void row_free(struct row *row)
 
 /* ---- Channels: one statement in flight per connection, never blocking ---- */
 
+/* The loop's handler for a channel's socket; it and chan_watch name each other. */
+static void chan_on_ready(void *ctx, int fd, unsigned events);
+
 static void chan_fail(struct chan *ch, const char *msg)
 {
 	snprintf(ch->err, sizeof(ch->err), "%s", msg);
@@ -89,18 +89,67 @@ static void chan_fail(struct chan *ch, const char *msg)
 	ch->state = CH_FAILED;
 }
 
+/* What the channel waits for on its socket in its state (LOOP_*), 0 for nothing. */
+static unsigned chan_wants(const struct chan *ch)
+{
+	switch (ch->state) {
+	case CH_SENDING:
+		return LOOP_IN | LOOP_OUT; /* libpq: flush on writable, consume on readable */
+	case CH_BUSY:
+		return LOOP_IN;
+	case CH_RESET:
+		return ch->poll_write ? LOOP_OUT : LOOP_IN;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Tells the loop what the channel waits for now: its socket (which a
+ * reconnect may have changed) for what its state needs, or nothing.
+ */
+static void chan_watch(struct chan *ch)
+{
+	unsigned want = chan_wants(ch);
+	int fd = want != 0 ? PQsocket(ch->conn) : -1;
+	if (fd < 0)
+		want = 0;
+	if (ch->wfd >= 0 && (ch->wfd != fd || want == 0)) {
+		loop_unwatch(ch->lp, ch->wfd, ch);
+		ch->wfd = -1;
+	}
+	if (want == 0 || (ch->wfd == fd && ch->wev == want))
+		return;
+	if (loop_watch(ch->lp, fd, want, chan_on_ready, ch) != 0) {
+		/* Nothing would drive it: fail the statement now rather than at its timeout. */
+		log_error("db", "%s: cannot watch the connection's socket", ch->what);
+		ch->wfd = -1;
+		chan_fail(ch, "cannot watch the connection's socket");
+		ch->lost_conn = 1;
+		return;
+	}
+	ch->wfd = fd;
+	ch->wev = want;
+}
+
 /* Starts re-establishing a broken connection; the sweep's loop drives it. */
 static void chan_reset_start(struct chan *ch)
 {
 	char line[256];
-	ch->since = mono_ms();
+	ch->since = loop_now(ch->lp);
 	ch->poll_write = 1;
+	/* PQresetStart closes the socket; its number may come back for the new one. */
+	if (ch->wfd >= 0)
+		loop_unwatch(ch->lp, ch->wfd, ch);
+	ch->wfd = -1;
 	if (!PQresetStart(ch->conn)) {
 		log_warn("db", "reconnect failed: %s", dbmsg_conn(ch->conn, line, sizeof(line)));
 		ch->state = CH_BROKEN;
+		chan_watch(ch);
 		return;
 	}
 	ch->state = CH_RESET;
+	chan_watch(ch); /* a new socket */
 }
 
 /*
@@ -125,8 +174,9 @@ static int chan_send(struct chan *ch, const char *sql, int n, const char *const 
 			ch->state = CH_BROKEN;
 		return -1;
 	}
-	ch->since = mono_ms();
+	ch->since = loop_now(ch->lp);
 	ch->state = CH_SENDING;
+	chan_watch(ch);
 	return 0;
 }
 
@@ -161,15 +211,13 @@ static void chan_read(struct chan *ch, ExecStatusType want)
 }
 
 /*
- * Drives a channel without blocking: flushes a statement being sent, reads a
- * result, advances a reconnect, and gives up on a statement or reconnect that
- * has taken too long (a hung server or a pooler queueing us: the connection
- * is dropped and re-established; every statement is safe to repeat).
+ * Drives a channel without blocking, when its socket is ready: flushes a
+ * statement being sent, reads a result, advances a reconnect. Every
+ * statement of the run returns rows (PGRES_TUPLES_OK).
  */
-static void chan_step(struct chan *ch, ExecStatusType want)
+static void chan_step(struct chan *ch)
 {
 	char line[256];
-	long long now = mono_ms();
 	if (ch->state == CH_RESET) {
 		PostgresPollingStatusType p = PQresetPoll(ch->conn);
 		if (p == PGRES_POLLING_OK) {
@@ -179,9 +227,6 @@ static void chan_step(struct chan *ch, ExecStatusType want)
 		} else if (p == PGRES_POLLING_FAILED) {
 			log_warn("db", "%s: reconnect failed: %s", ch->what,
 			    dbmsg_conn(ch->conn, line, sizeof(line)));
-			ch->state = CH_BROKEN;
-		} else if (now - ch->since > DB_CONNECT_TIMEOUT_S * 1000L) {
-			log_warn("db", "%s: reconnect timed out after %d s", ch->what, DB_CONNECT_TIMEOUT_S);
 			ch->state = CH_BROKEN;
 		} else {
 			ch->poll_write = p == PGRES_POLLING_WRITING;
@@ -200,14 +245,39 @@ static void chan_step(struct chan *ch, ExecStatusType want)
 			ch->state = CH_BUSY;
 	}
 	if (ch->state == CH_BUSY)
-		chan_read(ch, want); /* a result may be there already */
-	if ((ch->state == CH_SENDING || ch->state == CH_BUSY) &&
+		chan_read(ch, PGRES_TUPLES_OK); /* a result may be there already */
+}
+
+/* The loop: the channel's socket is ready. */
+static void chan_on_ready(void *ctx, int fd, unsigned events)
+{
+	struct chan *ch = ctx;
+	(void)fd;
+	(void)events;
+	chan_step(ch);
+	chan_watch(ch);
+}
+
+/*
+ * Gives up on a statement or reconnect that has taken too long (a hung server
+ * or a pooler queueing us: the connection is dropped and re-established;
+ * every statement is safe to repeat). Called every turn, ready or not.
+ */
+static void chan_check_time(struct chan *ch)
+{
+	char line[256];
+	long long now = loop_now(ch->lp);
+	if (ch->state == CH_RESET && now - ch->since > DB_CONNECT_TIMEOUT_S * 1000L) {
+		log_warn("db", "%s: reconnect timed out after %d s", ch->what, DB_CONNECT_TIMEOUT_S);
+		ch->state = CH_BROKEN;
+	} else if ((ch->state == CH_SENDING || ch->state == CH_BUSY) &&
 	    now - ch->since > DB_STATEMENT_TIMEOUT_MS) {
 		snprintf(line, sizeof(line), "no answer from the database in %ld ms",
 		    (long)DB_STATEMENT_TIMEOUT_MS);
 		chan_fail(ch, line);
 		ch->lost_conn = 1; /* abandon it: reconnect before the next statement */
 	}
+	chan_watch(ch);
 }
 
 /*
@@ -229,23 +299,6 @@ static int chan_collect(struct chan *ch, PGresult **res)
 	log_error("db", "%s: %s", ch->what, ch->err);
 	ch->state = ch->lost_conn ? CH_BROKEN : CH_IDLE;
 	return -1;
-}
-
-/* Whether a channel has a statement or a reconnect under way. */
-static int chan_busy(const struct chan *ch)
-{
-	return ch->state == CH_SENDING || ch->state == CH_BUSY || ch->state == CH_RESET;
-}
-
-/* Adds the channel's socket to fds when it has something to wait for. */
-static size_t chan_waitfd(const struct chan *ch, struct waitfd *fds, size_t i, size_t max)
-{
-	int fd = PQsocket(ch->conn);
-	if (i >= max || fd < 0 || !chan_busy(ch))
-		return i;
-	fds[i].fd = fd;
-	fds[i].want_write = ch->state == CH_SENDING || (ch->state == CH_RESET && ch->poll_write);
-	return i + 1;
 }
 
 /* ---- Start-up: before the run, blocking ---- */
@@ -575,7 +628,7 @@ int db_claim_poll(struct db *db, struct row ***rows, size_t *n)
 	PGresult *res;
 	*rows = NULL;
 	*n = 0;
-	chan_step(&db->claimer, PGRES_TUPLES_OK);
+	chan_check_time(&db->claimer);
 	int rc = chan_collect(&db->claimer, &res);
 	if (rc == 1 && claim_rows(res, rows, n) != 0)
 		rc = -1;
@@ -656,7 +709,7 @@ out:
 int db_write_poll(struct db *db)
 {
 	PGresult *pr;
-	chan_step(&db->writer, PGRES_TUPLES_OK);
+	chan_check_time(&db->writer);
 	int rc = chan_collect(&db->writer, &pr);
 	if (rc == 0)
 		return 0;
@@ -735,10 +788,21 @@ int db_write_poll(struct db *db)
 	return 1;
 }
 
-size_t db_waitfds(const struct db *db, struct waitfd *fds, size_t max)
+void db_attach(struct db *db, struct loop *lp)
 {
-	size_t i = chan_waitfd(&db->claimer, fds, 0, max);
-	return chan_waitfd(&db->writer, fds, i, max);
+	db->claimer.lp = db->writer.lp = lp;
+	db->claimer.wfd = db->writer.wfd = -1;
+}
+
+void db_detach(struct db *db)
+{
+	struct chan *chans[2] = { &db->claimer, &db->writer };
+	for (int i = 0; i < 2; i++) {
+		if (chans[i]->lp != NULL && chans[i]->wfd >= 0)
+			loop_unwatch(chans[i]->lp, chans[i]->wfd, chans[i]);
+		chans[i]->wfd = -1;
+		chans[i]->lp = NULL;
+	}
 }
 
 long long db_stalled_since(const struct db *db)

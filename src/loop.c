@@ -7,11 +7,9 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 
+#include "defaults.h"
 #include "log.h"
 #include "loop.h"
-
-/* Ready sockets taken from the kernel per wait; more stay ready for the next turn. */
-#define LOOP_EVENTS 256
 
 /* What a watched socket is for; indexed by fd (sockets are small numbers). */
 struct watch {
@@ -218,11 +216,11 @@ static void timers_fire(struct loop *lp)
 
 int loop_once(struct loop *lp, long timeout_ms)
 {
-	struct epoll_event evs[LOOP_EVENTS];
+	struct epoll_event evs[LOOP_EPOLL_EVENTS];
 	lp->turn++;
 	loop_update_time(lp);
 	long wait = timers_wait(lp, timeout_ms < 0 ? 0 : timeout_ms);
-	int k = epoll_wait(lp->epfd, evs, LOOP_EVENTS, (int)wait);
+	int k = epoll_wait(lp->epfd, evs, LOOP_EPOLL_EVENTS, (int)wait);
 	loop_update_time(lp);
 	if (k < 0) {
 		if (errno != EINTR) {

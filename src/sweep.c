@@ -879,14 +879,6 @@ static long long db_down_for(const struct sweep *s, long long now)
 	return since == 0 ? 0 : now - since;
 }
 
-/* The loop: a database socket is ready; the channels are stepped every turn. */
-static void on_db_ready(void *ctx, int fd, unsigned events)
-{
-	(void)ctx;
-	(void)fd;
-	(void)events;
-}
-
 static void sweep_loop(struct sweep *s)
 {
 	const struct config *cfg = s->cfg;
@@ -938,15 +930,7 @@ static void sweep_loop(struct sweep *s)
 		}
 		if (s->db_down_since != 0 && !s->claiming && s->next_db_try - now < timeout)
 			timeout = s->next_db_try - now < 0 ? 0 : (long)(s->next_db_try - now);
-		struct waitfd fds[UPSTREAM_MAX_EXTRA_FDS];
-		size_t nfds = db_waitfds(s->db, fds, UPSTREAM_MAX_EXTRA_FDS);
-		for (size_t i = 0; i < nfds; i++)
-			if (loop_watch(s->lp, fds[i].fd, fds[i].want_write ? LOOP_OUT : LOOP_IN, on_db_ready,
-				s) != 0)
-				timeout = 0;
 		(void)loop_once(s->lp, timeout);
-		for (size_t i = 0; i < nfds; i++)
-			loop_unwatch(s->lp, fds[i].fd, s);
 		struct upstream_done d;
 		while (upstream_next(s->up, &d)) {
 			handle_done(s, &d);
@@ -979,6 +963,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		log_error("sweep", "cannot set up HTTP (libcurl)");
 		return EXIT_CONFIG;
 	}
+	db_attach(db, s.lp);
 	long keep = 0;
 	s.total = db_count_due(db, &keep);
 	if (limit > 0 && s.total > limit)
@@ -1014,6 +999,7 @@ int sweep_run(const struct config *cfg, struct db *db, long limit, struct sweep_
 		free(s.exclude[i]);
 	free(s.exclude);
 	upstream_free(s.up);
+	db_detach(db);
 	loop_free(s.lp);
 	stats->duration_ms = now_ms() - s.started;
 	if (stats->db_lost)

@@ -1,5 +1,4 @@
 /* wpath.c - the write path alone: the refresher's own claim and write-back statements, no HTTP (bench). */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include "db.h"
 #include "defaults.h"
 #include "log.h"
+#include "loop.h"
 
 /*
  * Usage: bench-wpath CONFIG [MAX_ROWS]
@@ -17,8 +17,7 @@
  * rows, then write them back as refreshed in sets of FLUSH_BATCH (new token, cookies merged with
  * two captured ones, as the fake upstream's answers give), until nothing is due (or MAX_ROWS).
  * One statement at a time, through the non-blocking calls the sweep uses (send, then poll until
- * it ends, waiting on the database's sockets in between): the ceiling of the refresher's
- * database side.
+ * it ends, turning the run's loop in between): the ceiling of the refresher's database side.
  * Prints one line: rows=N wall_s=S rows_per_s=R claims=N writes=N claim_ms=avg write_ms=avg
  * prep_ms=total (client-side building of the results, included in wall_s).
  */
@@ -30,18 +29,13 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Waits until one of the database's sockets is ready, or 100 ms pass. */
-static void wait_db(const struct db *db)
+/* The run's loop, which drives the database's channels. */
+static struct loop *lp;
+
+/* Waits until one of the database's sockets is ready (its channel is driven), or 100 ms pass. */
+static void wait_db(void)
 {
-	struct waitfd w[2];
-	struct pollfd p[2];
-	size_t n = db_waitfds(db, w, 2);
-	for (size_t i = 0; i < n; i++) {
-		p[i].fd = w[i].fd;
-		p[i].events = (short)(w[i].want_write ? POLLOUT : POLLIN);
-		p[i].revents = 0;
-	}
-	(void)poll(p, n, 100);
+	(void)loop_once(lp, 100);
 }
 
 /* A claim from start to end: 0 with the rows (caller frees), or -1 (logged). */
@@ -53,7 +47,7 @@ static int claim(struct db *db, long want, struct row ***rows, size_t *n)
 		int rc = db_claim_poll(db, rows, n);
 		if (rc != 0)
 			return rc == 1 ? 0 : -1;
-		wait_db(db);
+		wait_db();
 	}
 }
 
@@ -66,7 +60,7 @@ static int write_results(struct db *db, struct result *const *res, size_t n)
 		int rc = db_write_poll(db);
 		if (rc != 0)
 			return rc == 1 ? 0 : -1;
-		wait_db(db);
+		wait_db();
 	}
 }
 
@@ -120,11 +114,14 @@ int main(int argc, char **argv)
 	struct db_filter filter = { NULL, 0, 0, cfg->refresh.stale_after_ms, 0 };
 	enum db_open_status why;
 	struct db *db = db_open(cfg, &filter, &why, err, sizeof(err));
-	if (db == NULL) {
-		fprintf(stderr, "bench-wpath: %s\n", err);
+	lp = db != NULL ? loop_new() : NULL;
+	if (lp == NULL) {
+		fprintf(stderr, "bench-wpath: %s\n", db == NULL ? err : "no event loop");
+		db_close(db);
 		config_free(cfg);
 		return 3;
 	}
+	db_attach(db, lp);
 	struct result *res = calloc(FLUSH_BATCH, sizeof(*res));
 	struct result **ptr = calloc(FLUSH_BATCH, sizeof(*ptr));
 	if (res == NULL || ptr == NULL)
@@ -181,7 +178,9 @@ int main(int argc, char **argv)
 out:
 	free(res);
 	free(ptr);
+	db_detach(db);
 	db_close(db);
+	loop_free(lp);
 	config_free(cfg);
 	return rc;
 }
