@@ -10,84 +10,32 @@
 #include "jsonutil.h"
 #include "cookies.h"
 #include "defaults.h"
-
-/* A growable string for serialising; on OOM the whole result is dropped. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-/* Appends n bytes; sets oom (and keeps failing) when memory runs out. */
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (n >= SIZE_MAX / 2 - b->len) {
-		b->oom = 1;
-		return;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-/* sb_put of a C string. */
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-/* Returns the built string (caller frees), or NULL after an OOM. */
-static char *sb_finish(struct sbuf *b)
-{
-	if (b->oom) {
-		free(b->p);
-		return NULL;
-	}
-	if (b->p == NULL)
-		return strdup("");
-	return b->p;
-}
+#include "strbuf.h"
 
 /* Appends s as a JSON string literal: '"', '\\' and control bytes escaped, the rest as is. */
-static void sb_put_json_string(struct sbuf *b, const char *s)
+static void put_json_string(struct strbuf *b, const char *s)
 {
 	const char *run = s;
 
-	sb_put(b, "\"", 1);
+	strbuf_put(b, "\"", 1);
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 		char esc[8];
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		sb_put(b, run, (size_t)(s - run));
+		strbuf_put(b, run, (size_t)(s - run));
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			esc[2] = '\0';
 		} else
 			(void)snprintf(esc, sizeof esc, "\\u%04x", c);
-		sb_puts(b, esc);
+		strbuf_puts(b, esc);
 		run = s + 1;
 	}
-	sb_put(b, run, (size_t)(s - run));
-	sb_put(b, "\"", 1);
+	strbuf_put(b, run, (size_t)(s - run));
+	strbuf_put(b, "\"", 1);
 }
 
 /*
@@ -403,26 +351,26 @@ int cookies_set(struct cookie_jar *jar, const char *name, const char *value)
 /* See cookies.h: compact JSON, entries in order; an entry with raw text is emitted as it. */
 char *cookies_to_json(const struct cookie_jar *jar)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 
-	sb_put(&b, "[", 1);
+	strbuf_put(&b, "[", 1);
 	for (size_t i = 0; jar != NULL && i < jar->n; i++) {
 		const struct cookie *c = &jar->v[i];
 
 		if (i > 0)
-			sb_put(&b, ",", 1);
+			strbuf_put(&b, ",", 1);
 		if (c->raw != NULL)
-			sb_puts(&b, c->raw);
+			strbuf_puts(&b, c->raw);
 		else {
-			sb_puts(&b, "{\"name\":");
-			sb_put_json_string(&b, c->name != NULL ? c->name : "");
-			sb_puts(&b, ",\"value\":");
-			sb_put_json_string(&b, c->value != NULL ? c->value : "");
-			sb_puts(&b, "}");
+			strbuf_puts(&b, "{\"name\":");
+			put_json_string(&b, c->name != NULL ? c->name : "");
+			strbuf_puts(&b, ",\"value\":");
+			put_json_string(&b, c->value != NULL ? c->value : "");
+			strbuf_puts(&b, "}");
 		}
 	}
-	sb_put(&b, "]", 1);
-	return sb_finish(&b);
+	strbuf_put(&b, "]", 1);
+	return strbuf_take(&b);
 }
 
 /* 1 when s holds no ';' and no control byte (NUL cannot occur in a C string). */
@@ -441,7 +389,7 @@ static int header_safe(const char *s)
  */
 char *cookies_header(const struct cookie_jar *jar)
 {
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
 	int first = 1;
 
 	for (size_t i = 0; jar != NULL && i < jar->n; i++) {
@@ -451,13 +399,13 @@ char *cookies_header(const struct cookie_jar *jar)
 		    strchr(c->name, '=') != NULL || !header_safe(c->name) || !header_safe(c->value))
 			continue;
 		if (!first)
-			sb_put(&b, "; ", 2);
-		sb_puts(&b, c->name);
-		sb_put(&b, "=", 1);
-		sb_puts(&b, c->value);
+			strbuf_put(&b, "; ", 2);
+		strbuf_puts(&b, c->name);
+		strbuf_put(&b, "=", 1);
+		strbuf_puts(&b, c->value);
 		first = 0;
 	}
-	return sb_finish(&b);
+	return strbuf_take(&b);
 }
 
 /*

@@ -5,38 +5,18 @@
 
 #include "defaults.h"
 #include "envexpand.h"
+#include "strbuf.h"
 
-/* A growing string capped at CONFIG_MAX_VALUE_BYTES. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom, too_long;
-};
-
-static void sbuf_add(struct sbuf *b, const char *s, size_t n)
+/* Appends n bytes of s to b unless the value would pass CONFIG_MAX_VALUE_BYTES (then *too_long). */
+static void add_capped(struct strbuf *b, int *too_long, const char *s, size_t n)
 {
-	if (b->oom || b->too_long)
+	if (*too_long)
 		return;
 	if (b->len + n > CONFIG_MAX_VALUE_BYTES) {
-		b->too_long = 1;
+		*too_long = 1;
 		return;
 	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		char *grown;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		grown = realloc(b->p, cap);
-		if (grown == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->p = grown;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	strbuf_put(b, s, n);
 }
 
 static int is_name_char(char c, int first)
@@ -49,7 +29,8 @@ static int is_name_char(char c, int first)
 static char *expand(const char *s, int file_text, char *err, size_t errlen)
 {
 	static const char mark = ENVEXPAND_MARK;
-	struct sbuf b = { 0 };
+	struct strbuf b = { 0 };
+	int too_long = 0;
 	const char *p = s;
 	char *name = NULL, *result = NULL;
 
@@ -57,8 +38,8 @@ static char *expand(const char *s, int file_text, char *err, size_t errlen)
 		errlen = 0;
 	else if (errlen > 0)
 		err[0] = '\0';
-	sbuf_add(&b, "", 0);
-	while (*p != '\0' && !b.oom && !b.too_long) {
+	add_capped(&b, &too_long, "", 0);
+	while (*p != '\0' && !b.oom && !too_long) {
 		const char *q, *def = NULL, *close;
 		const char *val;
 		size_t nlen;
@@ -66,12 +47,12 @@ static char *expand(const char *s, int file_text, char *err, size_t errlen)
 		if (p[0] != '$' || (p[1] != '$' && p[1] != '{')) {
 			const char *dollar = strchr(p + 1, '$');
 			size_t n = dollar ? (size_t)(dollar - p) : strlen(p);
-			sbuf_add(&b, p, n);
+			add_capped(&b, &too_long, p, n);
 			p += n;
 			continue;
 		}
 		if (p[1] == '$') {
-			sbuf_add(&b, "$", 1);
+			add_capped(&b, &too_long, "$", 1);
 			p += 2;
 			continue;
 		}
@@ -99,8 +80,8 @@ static char *expand(const char *s, int file_text, char *err, size_t errlen)
 		}
 		if (file_text) {
 			if (def != NULL)
-				sbuf_add(&b, def, (size_t)(close - def));
-			sbuf_add(&b, &mark, 1);
+				add_capped(&b, &too_long, def, (size_t)(close - def));
+			add_capped(&b, &too_long, &mark, 1);
 			p = close + 1;
 			continue;
 		}
@@ -111,9 +92,9 @@ static char *expand(const char *s, int file_text, char *err, size_t errlen)
 		}
 		val = getenv(name);
 		if (def != NULL && (val == NULL || *val == '\0'))
-			sbuf_add(&b, def, (size_t)(close - def));
+			add_capped(&b, &too_long, def, (size_t)(close - def));
 		else if (val != NULL)
-			sbuf_add(&b, val, strlen(val));
+			add_capped(&b, &too_long, val, strlen(val));
 		else {
 			(void)snprintf(err, errlen, "${%.*s} is not set", CONFIG_ECHO_MAX, name);
 			goto out;
@@ -126,16 +107,16 @@ static char *expand(const char *s, int file_text, char *err, size_t errlen)
 		(void)snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (b.too_long) {
+	if (too_long) {
 		(void)snprintf(err, errlen, "longer than %d bytes after ${VAR} expansion",
 		    CONFIG_MAX_VALUE_BYTES);
 		goto out;
 	}
-	result = b.p; /* hand-off */
-	b.p = NULL;
+	result = strbuf_take(&b); /* hand-off */
 out:
 	free(name);
-	free(b.p);
+	if (result == NULL)
+		free(strbuf_take(&b));
 	return result;
 }
 

@@ -5,48 +5,7 @@
 #include <string.h>
 
 #include "sqlbuild.h"
-
-/* A string being built; oom sticks once set, and then s is NULL. */
-struct sqlbuf {
-	char *s;
-	size_t len;
-	int oom;
-};
-
-/* Appends printf output to b. */
-static void sb_add(struct sqlbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(struct sqlbuf *b, const char *fmt, ...)
-{
-	char *piece = NULL;
-	va_list ap;
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	int n = vasprintf(&piece, fmt, ap);
-	va_end(ap);
-	char *grown = n < 0 ? NULL : realloc(b->s, b->len + (size_t)n + 1);
-	if (grown == NULL) {
-		free(piece);
-		free(b->s);
-		b->s = NULL;
-		b->oom = 1;
-		return;
-	}
-	memcpy(grown + b->len, piece, (size_t)n + 1);
-	b->s = grown;
-	b->len += (size_t)n;
-	free(piece);
-}
-
-/* The string built (caller frees), or NULL when out of memory. */
-static char *sb_take(struct sqlbuf *b)
-{
-	char *s = b->oom ? NULL : b->s;
-	if (s == NULL && !b->oom)
-		s = strdup("");
-	b->s = NULL;
-	return s;
-}
+#include "strbuf.h"
 
 /* asprintf that returns the string, or NULL when out of memory. */
 static char *sql_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -196,9 +155,9 @@ char *sqlbuild_array_literal(char *const *v, size_t n)
 /* ---- Due rows: count, dry-run list, claim ---- */
 
 /* What orders due rows, oldest refresh (or creation) first; a the table's alias. */
-static void oldest_first(struct sqlbuf *b, const char *a)
+static void oldest_first(struct strbuf *b, const char *a)
 {
-	sb_add(b, "coalesce(%s.last_token_update_date, %s.created_at, '-infinity'::timestamptz)", a, a);
+	strbuf_printf(b, "coalesce(%s.last_token_update_date, %s.created_at, '-infinity'::timestamptz)", a, a);
 }
 
 /*
@@ -209,64 +168,64 @@ static void oldest_first(struct sqlbuf *b, const char *a)
  * of the run's start (or has no expiry) and was not refreshed since the run
  * started.
  */
-static void due_where(struct sqlbuf *b, const struct sqlctx *c)
+static void due_where(struct strbuf *b, const struct sqlctx *c)
 {
 	const struct sqlnames *n = c->names;
 	const char *a = n->alias, *exp = n->col[COL_EXPIRES_AT];
 	const char *where = c->cfg->database.where;
 	char cutoff[48];
 	snprintf(cutoff, sizeof(cutoff), "($%d::timestamp AT TIME ZONE 'UTC')", PARAM(DUE_CUTOFF));
-	sb_add(b, "(");
+	strbuf_printf(b, "(");
 	oldest_first(b, a);
-	sb_add(b, " <= %s", cutoff);
+	strbuf_printf(b, " <= %s", cutoff);
 	if (exp != NULL)
-		sb_add(b, " OR ((%s.%s IS NULL OR %s.%s <= %s + %ld * interval '1 millisecond')"
+		strbuf_printf(b, " OR ((%s.%s IS NULL OR %s.%s <= %s + %ld * interval '1 millisecond')"
 			  " AND coalesce(%s.last_token_update_date, '-infinity'::timestamptz)"
 			  " < %s + %ld * interval '1 millisecond')",
 		    a, exp, a, exp, cutoff, c->stale_after_ms + c->cfg->refresh.ahead_ms, a, cutoff,
 		    c->stale_after_ms);
-	sb_add(b, ") AND (%s.token_update_claimed_until IS NULL OR %s.token_update_claimed_until < now())",
+	strbuf_printf(b, ") AND (%s.token_update_claimed_until IS NULL OR %s.token_update_claimed_until < now())",
 	    a, a);
-	sb_add(b, " AND ($%d::text IS NULL OR %s.%s = $%d::text)", PARAM(DUE_EMAIL), a, n->col[COL_EMAIL],
+	strbuf_printf(b, " AND ($%d::text IS NULL OR %s.%s = $%d::text)", PARAM(DUE_EMAIL), a, n->col[COL_EMAIL],
 	    PARAM(DUE_EMAIL));
-	sb_add(b, " AND ($%d::int = 0 OR abs(hashtext(%s.%s::text)::bigint) %% $%d::int = $%d::int)",
+	strbuf_printf(b, " AND ($%d::int = 0 OR abs(hashtext(%s.%s::text)::bigint) %% $%d::int = $%d::int)",
 	    PARAM(DUE_SHARD_COUNT), a, n->col[COL_ID], PARAM(DUE_SHARD_COUNT), PARAM(DUE_SHARD_INDEX));
-	sb_add(b, " AND NOT (%s.%s = ANY($%d::%s[]))", a, n->col[COL_ID], PARAM(DUE_EXCLUDE), c->id_type);
+	strbuf_printf(b, " AND NOT (%s.%s = ANY($%d::%s[]))", a, n->col[COL_ID], PARAM(DUE_EXCLUDE), c->id_type);
 	if (where[0] != '\0')
-		sb_add(b, " AND (\n%s\n)", where);
+		strbuf_printf(b, " AND (\n%s\n)", where);
 }
 
 /* "FROM table AS alias WHERE <due>". */
-static void due_from(struct sqlbuf *b, const struct sqlctx *c)
+static void due_from(struct strbuf *b, const struct sqlctx *c)
 {
-	sb_add(b, "FROM %s AS %s WHERE ", c->names->table, c->names->alias);
+	strbuf_printf(b, "FROM %s AS %s WHERE ", c->names->table, c->names->alias);
 	due_where(b, c);
 }
 
 char *sqlbuild_count(const struct sqlctx *c)
 {
-	struct sqlbuf b = { NULL, 0, 0 };
+	struct strbuf b = { 0 };
 	const char *keep_when = c->cfg->refresh.keep_when;
 	if (keep_when[0] != '\0')
-		sb_add(&b, "SELECT count(*), count(*) FILTER (WHERE coalesce((\n%s\n), false)) ", keep_when);
+		strbuf_printf(&b, "SELECT count(*), count(*) FILTER (WHERE coalesce((\n%s\n), false)) ", keep_when);
 	else
-		sb_add(&b, "SELECT count(*), 0 ");
+		strbuf_printf(&b, "SELECT count(*), 0 ");
 	due_from(&b, c);
-	return sb_take(&b);
+	return strbuf_take(&b);
 }
 
 char *sqlbuild_list(const struct sqlctx *c)
 {
-	struct sqlbuf b = { NULL, 0, 0 };
+	struct strbuf b = { 0 };
 	const struct sqlnames *n = c->names;
 	const char *a = n->alias;
-	sb_add(&b, "SELECT %s.%s::text, %s.%s ", a, n->col[COL_EMAIL], a, n->col[COL_TOKEN]);
+	strbuf_printf(&b, "SELECT %s.%s::text, %s.%s ", a, n->col[COL_EMAIL], a, n->col[COL_TOKEN]);
 	due_from(&b, c);
-	sb_add(&b, " ORDER BY ");
+	strbuf_printf(&b, " ORDER BY ");
 	oldest_first(&b, a);
-	sb_add(&b, " LIMIT CASE WHEN $%d::bigint > 0 THEN $%d::bigint END", PARAM(LIST_LIMIT),
+	strbuf_printf(&b, " LIMIT CASE WHEN $%d::bigint > 0 THEN $%d::bigint END", PARAM(LIST_LIMIT),
 	    PARAM(LIST_LIMIT));
-	return sb_take(&b);
+	return strbuf_take(&b);
 }
 
 /* A lease as text, UTC (what the claim returns and the write compares with). */
@@ -274,7 +233,7 @@ char *sqlbuild_list(const struct sqlctx *c)
 
 char *sqlbuild_claim(const struct sqlctx *c)
 {
-	struct sqlbuf b = { NULL, 0, 0 };
+	struct strbuf b = { 0 };
 	const struct sqlnames *n = c->names;
 	const char *a = n->alias, *id = n->col[COL_ID];
 	char cookies[200], fp[200];
@@ -294,18 +253,18 @@ char *sqlbuild_claim(const struct sqlctx *c)
 		[CLAIM_COL_FINGERPRINT] = fp,
 		[CLAIM_COL_LEASE] = LEASE_TEXT("t.token_update_claimed_until"),
 	};
-	sb_add(&b, "WITH due AS MATERIALIZED (SELECT %s.%s AS id FROM %s AS %s WHERE ", a, id,
+	strbuf_printf(&b, "WITH due AS MATERIALIZED (SELECT %s.%s AS id FROM %s AS %s WHERE ", a, id,
 	    n->table, a);
 	due_where(&b, c);
-	sb_add(&b, " ORDER BY ");
+	strbuf_printf(&b, " ORDER BY ");
 	oldest_first(&b, a);
-	sb_add(&b, " LIMIT $%d::int FOR UPDATE SKIP LOCKED)", PARAM(CLAIM_LIMIT));
-	sb_add(&b, " UPDATE %s t SET token_update_claimed_until = now() + $%d::bigint"
+	strbuf_printf(&b, " LIMIT $%d::int FOR UPDATE SKIP LOCKED)", PARAM(CLAIM_LIMIT));
+	strbuf_printf(&b, " UPDATE %s t SET token_update_claimed_until = now() + $%d::bigint"
 		   " * interval '1 millisecond' FROM due WHERE t.%s = due.id RETURNING",
 	    n->table, PARAM(CLAIM_LEASE_MS), id);
 	for (int i = 0; i < CLAIM_NCOL; i++)
-		sb_add(&b, "%s %s", i > 0 ? "," : "", ret[i]);
-	return sb_take(&b);
+		strbuf_printf(&b, "%s %s", i > 0 ? "," : "", ret[i]);
+	return strbuf_take(&b);
 }
 
 /* ---- The write ---- */
@@ -359,32 +318,32 @@ static char *row_expr(const struct sqlnames *n, const char *expr, const char *no
  * The SET list of a refreshed row: the token, and the cookies, access token
  * and expiry where the table has those roles.
  */
-static void refreshed_set(struct sqlbuf *b, const struct sqlctx *c)
+static void refreshed_set(struct strbuf *b, const struct sqlctx *c)
 {
 	const struct sqlnames *n = c->names;
-	sb_add(b, "%s = x.tok", n->col[COL_TOKEN]);
+	strbuf_printf(b, "%s = x.tok", n->col[COL_TOKEN]);
 	if (n->col[COL_COOKIES])
-		sb_add(b, ", %s = x.cookies::%s", n->col[COL_COOKIES], c->cookies_type);
+		strbuf_printf(b, ", %s = x.cookies::%s", n->col[COL_COOKIES], c->cookies_type);
 	if (n->col[COL_ACCESS_TOKEN])
-		sb_add(b, ", %s = x.atok", n->col[COL_ACCESS_TOKEN]);
+		strbuf_printf(b, ", %s = x.atok", n->col[COL_ACCESS_TOKEN]);
 	if (n->col[COL_EXPIRES_AT])
-		sb_add(b, ", %s = to_timestamp(x.exp::double precision)", n->col[COL_EXPIRES_AT]);
-	sb_add(b, ", last_token_update_date = now(), token_update_count = t.token_update_count + 1,"
+		strbuf_printf(b, ", %s = to_timestamp(x.exp::double precision)", n->col[COL_EXPIRES_AT]);
+	strbuf_printf(b, ", last_token_update_date = now(), token_update_count = t.token_update_count + 1,"
 		  " last_token_update_error = NULL, " CLAIM_CLEAR "%s",
 	    c->has_updated_at ? ", updated_at = now()" : "");
 }
 
 /* "WITH res AS MATERIALIZED (SELECT * FROM unnest($1::type[], ...) WITH ORDINALITY AS x(names, ord))," */
-static void write_res(struct sqlbuf *b, const struct sqlctx *c)
+static void write_res(struct strbuf *b, const struct sqlctx *c)
 {
-	sb_add(b, "WITH res AS MATERIALIZED (SELECT * FROM unnest(");
+	strbuf_printf(b, "WITH res AS MATERIALIZED (SELECT * FROM unnest(");
 	for (int i = 0; i < WRITE_NPARAM; i++)
-		sb_add(b, "%s$%d::%s[]", i > 0 ? ", " : "", PARAM(i),
+		strbuf_printf(b, "%s$%d::%s[]", i > 0 ? ", " : "", PARAM(i),
 		    write_params[i].type ? write_params[i].type : c->id_type);
-	sb_add(b, ") WITH ORDINALITY AS x(");
+	strbuf_printf(b, ") WITH ORDINALITY AS x(");
 	for (int i = 0; i < WRITE_NPARAM; i++)
-		sb_add(b, "%s, ", write_params[i].name);
-	sb_add(b, "%s)),", write_cols[WRITE_COL_ORD]);
+		strbuf_printf(b, "%s, ", write_params[i].name);
+	strbuf_printf(b, "%s)),", write_cols[WRITE_COL_ORD]);
 }
 
 /*
@@ -406,7 +365,7 @@ char *sqlbuild_write(const struct sqlctx *c)
 	const char *tbl = n->table, *id = n->col[COL_ID], *tok = n->col[COL_TOKEN];
 	const char *keep_all = cfg->refresh.on_logout == ON_LOGOUT_KEEP ? "true" : "false";
 	int has_where = cfg->database.where[0] != '\0';
-	struct sqlbuf b = { NULL, 0, 0 };
+	struct strbuf b = { 0 };
 	char *w = row_expr(n, cfg->database.where, ""), *k = row_expr(n, cfg->refresh.keep_when, "false");
 	char *and_w = w && w[0] ? sql_printf(" AND %s", w) : strdup("");
 	char *out = NULL;
@@ -414,23 +373,23 @@ char *sqlbuild_write(const struct sqlctx *c)
 		goto out;
 
 	write_res(&b, c);
-	sb_add(&b, " upd AS (UPDATE %s t SET ", tbl);
+	strbuf_printf(&b, " upd AS (UPDATE %s t SET ", tbl);
 	refreshed_set(&b, c);
-	sb_add(&b, " FROM res x WHERE x.kind = %d AND t.%s = x.id AND (t.%s = x.sent OR t.%s = x.tok)%s"
+	strbuf_printf(&b, " FROM res x WHERE x.kind = %d AND t.%s = x.id AND (t.%s = x.sent OR t.%s = x.tok)%s"
 		   " RETURNING x.ord, '%c'::text AS how),",
 	    KIND_REFRESHED, id, tok, tok, and_w, HOW_REFRESHED);
 
 	/* Logout rows kept and marked: by on_logout, keep_when, an application hold, or the guard. */
-	sb_add(&b, " km AS (UPDATE %s t SET last_token_update_error = CASE WHEN x.kind = %d AND NOT %s"
+	strbuf_printf(&b, " km AS (UPDATE %s t SET last_token_update_error = CASE WHEN x.kind = %d AND NOT %s"
 		   " THEN '" SQLBUILD_MASS_LOGOUT_MARK "' ELSE 'logout' END,"
 		   " last_token_update_date = CASE WHEN x.kind = %d AND NOT %s"
 		   " THEN t.last_token_update_date ELSE now() END, " CLAIM_CLEAR,
 	    tbl, KIND_LOGOUT_MASS, k, KIND_LOGOUT_MASS, k);
-	sb_add(&b, " FROM res x WHERE x.kind IN (%d, %d, %d) AND t.%s = x.id AND t.%s = x.sent%s"
+	strbuf_printf(&b, " FROM res x WHERE x.kind IN (%d, %d, %d) AND t.%s = x.id AND t.%s = x.sent%s"
 		   " AND (x.kind = %d OR %s OR %s OR (x.kind IN (%d, %d) AND " APP_HOLDS "))",
 	    KIND_LOGOUT, KIND_LOGOUT_HOLD, KIND_LOGOUT_MASS, id, tok, and_w, KIND_LOGOUT_MASS, keep_all, k,
 	    KIND_LOGOUT, KIND_LOGOUT_HOLD);
-	sb_add(&b, " RETURNING x.ord, CASE WHEN %s THEN '%c'"
+	strbuf_printf(&b, " RETURNING x.ord, CASE WHEN %s THEN '%c'"
 		   " WHEN t.last_token_update_error = '" SQLBUILD_MASS_LOGOUT_MARK "' THEN '%c'"
 		   " WHEN %s THEN '%c' WHEN x.kind IN (%d, %d) AND " APP_HOLDS " THEN '%c' ELSE '%c' END"
 		   " AS how),",
@@ -439,13 +398,13 @@ char *sqlbuild_write(const struct sqlctx *c)
 
 	/* A logout row is deleted unless on_logout keeps it, keep_when matches, or the application holds it. */
 	if (cfg->refresh.on_logout != ON_LOGOUT_KEEP)
-		sb_add(&b, " del AS (DELETE FROM %s t USING res x WHERE x.kind = %d AND t.%s = x.id"
+		strbuf_printf(&b, " del AS (DELETE FROM %s t USING res x WHERE x.kind = %d AND t.%s = x.id"
 			   " AND t.%s = x.sent%s AND NOT %s AND NOT " APP_HOLDS
 			   " RETURNING x.ord, '%c'::text AS how),",
 		    tbl, KIND_LOGOUT, id, tok, and_w, k, HOW_DELETED);
 
 	/* A held row's lease is renewed: it may wait for the run's end. */
-	sb_add(&b, " held AS (UPDATE %s t SET token_update_claimed_until = now() + %ld"
+	strbuf_printf(&b, " held AS (UPDATE %s t SET token_update_claimed_until = now() + %ld"
 		   " * interval '1 millisecond' FROM res x WHERE x.kind = %d AND t.%s = x.id"
 		   " AND t.%s = x.sent%s AND NOT %s AND t.token_update_claimed_until = " OUR_CLAIM
 		   " RETURNING x.ord, '%c'::text AS how, " LEASE_TEXT("t.token_update_claimed_until")
@@ -453,38 +412,38 @@ char *sqlbuild_write(const struct sqlctx *c)
 	    tbl, cfg->refresh.lease_ms, KIND_LOGOUT_HOLD, id, tok, and_w, k, HOW_HELD_BACK,
 	    write_cols[WRITE_COL_LEASE]);
 
-	sb_add(&b, " fail AS (UPDATE %s t SET last_token_update_error = x.reason, " CLAIM_CLEAR
+	strbuf_printf(&b, " fail AS (UPDATE %s t SET last_token_update_error = x.reason, " CLAIM_CLEAR
 		   " FROM res x WHERE x.kind = %d AND t.%s = x.id AND t.%s = x.sent%s"
 		   " RETURNING x.ord, '%c'::text AS how),",
 	    tbl, KIND_FAILED, id, tok, and_w, HOW_FAILED);
 
 	/* Rows that no longer match database.where are left as they are (their claim cleared). */
 	if (has_where)
-		sb_add(&b, " nm AS (SELECT x.ord, '%c'::text AS how FROM res x JOIN %s t ON t.%s = x.id"
+		strbuf_printf(&b, " nm AS (SELECT x.ord, '%c'::text AS how FROM res x JOIN %s t ON t.%s = x.id"
 			   " WHERE x.kind <> %d AND (t.%s = x.sent OR (x.kind = %d AND t.%s = x.tok))"
 			   " AND NOT %s),",
 		    HOW_NOT_MATCHING, tbl, id, KIND_RELEASE, tok, KIND_REFRESHED, tok, w);
 
-	sb_add(&b, " done AS (SELECT *, NULL::text AS %s FROM upd UNION ALL SELECT *, NULL FROM km%s"
+	strbuf_printf(&b, " done AS (SELECT *, NULL::text AS %s FROM upd UNION ALL SELECT *, NULL FROM km%s"
 		   " UNION ALL SELECT * FROM held UNION ALL SELECT *, NULL FROM fail%s),",
 	    write_cols[WRITE_COL_LEASE],
 	    cfg->refresh.on_logout != ON_LOGOUT_KEEP ? " UNION ALL SELECT *, NULL FROM del" : "",
 	    has_where ? " UNION ALL SELECT *, NULL FROM nm" : "");
-	sb_add(&b, " sup AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
+	strbuf_printf(&b, " sup AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
 		   " WHERE x.kind <> %d AND t.%s = x.id AND x.ord NOT IN (SELECT ord FROM done WHERE how <> '%c')"
 		   " AND t.token_update_claimed_until = " OUR_CLAIM " RETURNING t.%s),",
 	    tbl, KIND_RELEASE, id, HOW_NOT_MATCHING, id);
-	sb_add(&b, " rel AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
+	strbuf_printf(&b, " rel AS (UPDATE %s t SET token_update_claimed_until = NULL FROM res x"
 		   " WHERE x.kind = %d AND t.%s = x.id AND t.token_update_claimed_until = " OUR_CLAIM
 		   " RETURNING t.%s)",
 	    tbl, KIND_RELEASE, id, id);
-	sb_add(&b, " SELECT");
+	strbuf_printf(&b, " SELECT");
 	for (int i = 0; i < WRITE_NCOL; i++)
-		sb_add(&b, "%s %s", i > 0 ? "," : "", write_cols[i]);
-	sb_add(&b, " FROM done");
-	out = sb_take(&b);
+		strbuf_printf(&b, "%s %s", i > 0 ? "," : "", write_cols[i]);
+	strbuf_printf(&b, " FROM done");
+	out = strbuf_take(&b);
 out:
-	free(b.s);
+	free(strbuf_take(&b)); /* what an early exit left */
 	free(and_w);
 	free(k);
 	free(w);

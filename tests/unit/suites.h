@@ -17,6 +17,7 @@ Suite *oauth2_suite(void);      /* test_oauth2.c */
 Suite *sqlexpr_suite(void);     /* test_sqlexpr.c: sqlexpr and the mass-logout guard */
 Suite *loop_suite(void);        /* test_loop.c */
 Suite *profile_suite(void);     /* test_profile.c */
+Suite *strbuf_suite(void);      /* test_strbuf.c */
 Suite *sqlbuild_suite(void);    /* test_sqlbuild.c: golden statement texts, quoting */
 
 #endif
