@@ -14,5 +14,6 @@ Suite *backoff_suite(void);     /* test_backoff.c */
 Suite *tokenupdate_suite(void); /* test_tokenupdate.c */
 Suite *oauth2_suite(void);      /* test_oauth2.c */
 Suite *sqlexpr_suite(void);     /* test_sqlexpr.c: sqlexpr and the mass-logout guard */
+Suite *policy_suite(void);      /* test_policy.c: retry, breaker, in-flight limit, pacer, db backoff */
 
 #endif
