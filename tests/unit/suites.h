@@ -15,5 +15,7 @@ Suite *tokenupdate_suite(void); /* test_tokenupdate.c */
 Suite *oauth2_suite(void);      /* test_oauth2.c */
 Suite *sqlexpr_suite(void);     /* test_sqlexpr.c: sqlexpr and the mass-logout guard */
 Suite *policy_suite(void);      /* test_policy.c: retry, breaker, in-flight limit, pacer, db backoff */
+Suite *jobq_suite(void);        /* test_jobq.c */
+Suite *writeback_suite(void);   /* test_writeback.c */
 
 #endif
