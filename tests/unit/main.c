@@ -20,6 +20,9 @@ int main(void)
 	srunner_add_suite(sr, loop_suite());
 	srunner_add_suite(sr, profile_suite());
 	srunner_add_suite(sr, strbuf_suite());
+	srunner_add_suite(sr, policy_suite());
+	srunner_add_suite(sr, jobq_suite());
+	srunner_add_suite(sr, writeback_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -19,5 +19,8 @@ Suite *loop_suite(void);        /* test_loop.c */
 Suite *profile_suite(void);     /* test_profile.c */
 Suite *strbuf_suite(void);      /* test_strbuf.c */
 Suite *sqlbuild_suite(void);    /* test_sqlbuild.c: golden statement texts, quoting */
+Suite *policy_suite(void);      /* test_policy.c: retry, breaker, in-flight limit, pacer, db backoff */
+Suite *jobq_suite(void);        /* test_jobq.c */
+Suite *writeback_suite(void);   /* test_writeback.c */
 
 #endif
