@@ -21,9 +21,6 @@ struct cli {
 	int help, version;
 };
 
-/* Exit code for usage/config errors. */
-#define EXIT_USAGE 2
-
 /*
  * Parses argv into *cli (pointers borrow from argv/environ). Reads
  * JOB_COMPLETION_INDEX when --shard-count is given without --shard.

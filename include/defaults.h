@@ -122,8 +122,9 @@
 #define LOG_FIELD_MAX 200
 /* The one-line reason stored in last_token_update_error. */
 #define REASON_MAX 160
-/* A transport error's text (libcurl's, escaped) is cut to this many bytes within a reason. */
-#define TRANSPORT_ERROR_SHOWN 120
+/* A cause inside a reason (libcurl's error, a judge's reason) is cut to this many bytes, which
+ * leaves room in REASON_MAX for what follows it ("(after 4 tries)"). */
+#define REASON_CAUSE_MAX 120
 /* Largest CA bundle read (the system's plus upstream.ca_file); real ones are about 200 KiB. */
 #define CA_BUNDLE_MAX_BYTES (16L * 1024 * 1024)
 /* Progress: as a log event this often when stderr is not a terminal... */

@@ -4,7 +4,9 @@
 
 #define EXIT_OK 0
 #define EXIT_FAILED_ROWS 1 /* at least one row failed; due again next run */
-#define EXIT_CONFIG 2 /* usage, config or set-up error: nothing touched */
+/* Usage or config error, or a set-up failure before anything was touched (libcurl, epoll):
+ * SPEC's 2 is "nothing touched", and no other code says that. */
+#define EXIT_CONFIG 2
 #define EXIT_DATABASE 3 /* database unreachable, schema missing, or lost for too long */
 #define EXIT_SIGNAL 4 /* stopped by SIGTERM/SIGINT after draining */
 #define EXIT_CODE_COUNT 5

@@ -283,11 +283,11 @@ static void retry_or_finish(struct sweep *s, struct job *j, const struct upstrea
 		finish(s, j, OUTCOME_RELEASED, NULL, NULL);
 		return;
 	case RETRY_NO_BUDGET:
-		snprintf(reason, sizeof(reason), "%.120s (retry budget of the run used up)", why);
+		snprintf(reason, sizeof(reason), "%.*s (retry budget of the run used up)", REASON_CAUSE_MAX, why);
 		finish(s, j, OUTCOME_FAILED, NULL, reason);
 		return;
 	case RETRY_EXHAUSTED:
-		snprintf(reason, sizeof(reason), "%.120s (after %d tries)", why, j->attempts);
+		snprintf(reason, sizeof(reason), "%.*s (after %d tries)", REASON_CAUSE_MAX, why, j->attempts);
 		finish(s, j, OUTCOME_FAILED, NULL, reason);
 		return;
 	case RETRY_AGAIN:

@@ -150,7 +150,7 @@ static int aimharder_build(const struct config *cfg, const struct row *row, void
 		}
 		const char *stored = row->cookies != NULL ? row->cookies : "";
 		if (cookies_parse_json(jar, stored, strlen(stored), why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "stored cookies: %.120s", why);
+			snprintf(err, errlen, "stored cookies: %.*s", REASON_CAUSE_MAX, why);
 			cookies_free(jar);
 			return -1;
 		}

@@ -624,7 +624,7 @@ int upstream_next(struct upstream *up, struct upstream_done *out)
 				msg = "TLS handshake failed: the server does not speak TLS on this port"
 				      " (an https:// URL pointed at a plain-HTTP port?)";
 			}
-			log_escape(out->error, sizeof(out->error), msg, strlen(msg), TRANSPORT_ERROR_SHOWN);
+			log_escape(out->error, sizeof(out->error), msg, strlen(msg), REASON_CAUSE_MAX);
 		}
 		/* Hand the buffers over: take, then NULL. */
 		out->body = t->body ? t->body : strdup("");

@@ -144,7 +144,7 @@ for ((l = 1; l <= L_RUNS; l++)); do
 		"$l_sup $((L_ROWS - l_sup))" "$(summary_field superseded) $(summary_field refreshed)"
 	# Bug 1 (fixed; f_90_found_bugs.sh): a relogin that holds the row while the run writes
 	# leaves the run's claim on the superseded row; here it happens now and then, at random.
-	check_eq "bug 1 (src/db.c, see f_90) relogin run $l: no row keeps a claim after the run" \
+	check_eq "bug 1 (the write statement, see f_90) relogin run $l: no row keeps a claim after the run" \
 		"claim_left=0" "${l_v##* }" || l_show_bad
 	l_relogins=$((l_relogins + ${l_n##* }))
 	l_superseded=$((l_superseded + ${BASH_REMATCH[2]:-0}))

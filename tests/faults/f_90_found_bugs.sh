@@ -4,7 +4,7 @@
 # regression tests for the fixes of bugs 1 and 3, and the documented bound of libcurl's own
 # resend (2), which no libcurl option turns off.
 
-# --- BUG 1 (src/db.c, the write statement; fixed: sup now picks the results that upd, lo and
+# --- BUG 1 (the write statement, now in src/sqlbuild.c; fixed: sup now picks the results that upd, lo and
 # fail did not return): a row superseded by a concurrent relogin kept the run's claim. Found by
 # f_50 (about one relogin in a few hundred).
 #
@@ -51,7 +51,7 @@ check_eq "bug 1: exit 0, the held row superseded, the 2 others refreshed" "0 1 2
 check_eq "bug 1: the relogin's token and cookies were not overwritten" "$b_relogin|0|true" \
 	"$(q "SELECT aimharder_token || '|' || token_update_count || '|' || $TIED_SQL
 	      FROM auth_sessions t WHERE user_email = 'hold@example.com'")"
-check_eq "bug 1 (src/db.c): the superseded row's claim is cleared (SPEC: every write clears it)" \
+check_eq "bug 1 (the write statement): the superseded row's claim is cleared (SPEC: every write clears it)" \
 	"" "$(q "SELECT token_update_claimed_until FROM auth_sessions WHERE user_email = 'hold@example.com'")"
 figure "bug 1: relogin holding the row while the answer is written" 1 0 \
 	"superseded row keeps the run's claim: $(q "SELECT CASE WHEN token_update_claimed_until IS NULL THEN 'no (fixed)' ELSE 'yes, until ' || to_char(token_update_claimed_until, 'HH24:MI:SS') END FROM auth_sessions WHERE user_email = 'hold@example.com'")"
