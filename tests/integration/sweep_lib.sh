@@ -28,8 +28,10 @@ write_config() {
 	retry=$(printf 'retry:\n  attempts: 3\n  base_delay: 10ms\n  max_delay: 200ms\n')
 	log=$(printf 'log:\n  level: debug\n')
 	local section
+	# A pattern match, not `printf | grep -q`: with pipefail, grep -q leaving at the first match
+	# can kill printf with SIGPIPE on a long extra, and the section then appeared twice.
 	for section in database upstream refresh retry log; do
-		if printf '%s\n' "$extra" | grep -q "^$section:"; then
+		if [[ $'\n'"$extra" == *$'\n'"$section:"* ]]; then
 			printf -v "$section" '%s' ""
 		fi
 	done
