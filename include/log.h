@@ -69,4 +69,12 @@ char *log_redact(char *buf, size_t size, const char *secret);
  */
 char *log_escape(char *buf, size_t size, const char *src, size_t srclen, size_t max);
 
+/*
+ * As log_escape, for a value echoed between single quotes in a message
+ * ("got 'x'"): '\'' and '\\' escaped, other bytes as \xNN; when the escaped
+ * text is over fit bytes, as much as fits in fit, then "...". buf holds
+ * fit + 4 bytes. Returns buf.
+ */
+char *log_escape_echo(char *buf, const char *src, size_t fit);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "confdiag.h"
 #include "defaults.h"
+#include "log.h"
 
 void errlist_add(struct errlist *errs, const char *fmt, ...)
 {
@@ -101,27 +102,5 @@ const char *confdiag_nearest(const char *key, const char *const *names, size_t n
 
 char *confdiag_escape(char *buf, const char *s)
 {
-	size_t j = 0;
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		char piece[5];
-		size_t plen;
-
-		if (c == '\'' || c == '\\')
-			plen = (size_t)snprintf(piece, sizeof piece, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			plen = (size_t)snprintf(piece, sizeof piece, "\\x%02x", c);
-		else
-			plen = (size_t)snprintf(piece, sizeof piece, "%c", c);
-		if (j + plen > CONFIG_ECHO_MAX) {
-			memcpy(buf + j, "...", 3);
-			j += 3;
-			break;
-		}
-		memcpy(buf + j, piece, plen);
-		j += plen;
-	}
-	buf[j] = '\0';
-	return buf;
+	return log_escape_echo(buf, s, CONFIG_ECHO_MAX);
 }

@@ -408,10 +408,10 @@ char *log_redact(char *buf, size_t size, const char *secret)
 	return buf;
 }
 
-/* Escaped form of byte c into tok (at least 5 bytes); returns its length. */
-static size_t escape_byte(unsigned char c, char *tok)
+/* Escaped form of byte c into tok (at least 5 bytes), quote and '\\' escaped; returns its length. */
+static size_t escape_byte(unsigned char c, char quote, char *tok)
 {
-	if (c == '"' || c == '\\') {
+	if (c == (unsigned char)quote || c == '\\') {
 		tok[0] = '\\';
 		tok[1] = (char)c;
 		return 2;
@@ -424,36 +424,51 @@ static size_t escape_byte(unsigned char c, char *tok)
 	return 1;
 }
 
-/* See log.h. A NULL src is treated as empty. */
-char *log_escape(char *buf, size_t size, const char *src, size_t srclen, size_t max)
+/*
+ * The one escaper of untrusted text for messages: the first max_in bytes of
+ * src (srclen bytes) escaped into buf. When all of it escaped fits in fit
+ * bytes and nothing was left out, all of it; else as many whole escapes as
+ * fit in cut_out bytes, then as much of "..." as keeps the text within limit
+ * bytes (buf holds limit + 1; fit and cut_out are at most limit).
+ */
+static char *escape_core(char *buf, const char *src, size_t srclen, size_t max_in, size_t fit,
+    size_t cut_out, size_t limit, char quote)
 {
-	size_t o = 0, n, total = 0, room;
+	size_t o = 0, n = srclen > max_in ? max_in : srclen, total = 0;
+	int cut = srclen > max_in;
 	char tok[8];
-	int cut;
 
-	if (buf == NULL || size == 0)
-		return buf;
-	if (src == NULL)
-		srclen = 0;
-	cut = srclen > max;
-	n = cut ? max : srclen;
-	room = size - 1;
-	for (size_t i = 0; i < n && total <= room; i++)
-		total += escape_byte((unsigned char)src[i], tok);
-	if (total > room)
+	for (size_t i = 0; i < n && total <= fit; i++)
+		total += escape_byte((unsigned char)src[i], quote, tok);
+	if (total > fit)
 		cut = 1;
 	for (size_t i = 0; i < n; i++) {
-		size_t tlen = escape_byte((unsigned char)src[i], tok);
-
-		/* When cutting, keep room for the "..." marker. */
-		if (o + tlen + (cut ? 3 : 0) > room)
+		size_t tlen = escape_byte((unsigned char)src[i], quote, tok);
+		if (o + tlen > (cut ? cut_out : fit))
 			break;
 		memcpy(buf + o, tok, tlen);
 		o += tlen;
 	}
-	if (cut)
-		for (int d = 0; d < 3 && o < room; d++)
-			buf[o++] = '.';
+	for (int d = 0; cut && d < 3 && o < limit; d++)
+		buf[o++] = '.';
 	buf[o] = '\0';
 	return buf;
+}
+
+/* See log.h. A NULL src is treated as empty. */
+char *log_escape(char *buf, size_t size, const char *src, size_t srclen, size_t max)
+{
+	if (buf == NULL || size == 0)
+		return buf;
+	if (src == NULL)
+		srclen = 0;
+	size_t room = size - 1;
+	/* When cutting, keep room for the "..." marker (what room there is). */
+	return escape_core(buf, src, srclen, max, room, room >= 3 ? room - 3 : 0, room, '"');
+}
+
+/* See log.h. */
+char *log_escape_echo(char *buf, const char *src, size_t fit)
+{
+	return escape_core(buf, src, strlen(src), (size_t)-1, fit, fit, fit + 3, '\'');
 }
