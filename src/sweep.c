@@ -52,7 +52,7 @@ const char *outcome_name(enum outcome o)
 
 /* The state of one run. The policies (policy.h) are plain values it hands the time to. */
 struct sweep {
-	/* Wiring: borrowed, except the upstream, which the run owns. */
+	/* Wiring: borrowed, except the upstream and the loop, which the run owns. */
 	const struct config *cfg;
 	const struct profile_ops *profile;
 	struct db *db;
