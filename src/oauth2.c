@@ -298,8 +298,8 @@ static int oauth2_build(const struct config *cfg, const struct row *row, void **
 	memset(out, 0, sizeof(*out));
 	bad |= form_append(&out->body, "grant_type", "refresh_token") != 0;
 	bad |= !bad && form_append(&out->body, "refresh_token", row->token) != 0;
-	for (size_t i = 0; !bad && i < cfg->upstream.nform; i++)
-		bad |= form_append(&out->body, cfg->upstream.form[i].name, cfg->upstream.form[i].value) != 0;
+	for (size_t i = 0; !bad && i < cfg->upstream.form.n; i++)
+		bad |= form_append(&out->body, cfg->upstream.form.v[i].name, cfg->upstream.form.v[i].value) != 0;
 	if (!bad && id[0] != '\0' && cfg->upstream.client_auth == CLIENT_AUTH_FORM) {
 		bad |= form_append(&out->body, "client_id", id) != 0;
 		bad |= !bad && secret[0] != '\0' && form_append(&out->body, "client_secret", secret) != 0;

@@ -216,7 +216,7 @@ static void start(struct sweep *s, struct job *j)
 	struct request req;
 	if (s->profile->build(s->cfg, j->row, &j->pstate, &req, err, sizeof(err)) != 0)
 		goto bad;
-	if (upstream_start(s->up, j, req.body, req.cookie, req.authorization) != 0) {
+	if (upstream_start(s->up, j, &req) != 0) {
 		snprintf(err, sizeof(err), "could not start the request");
 		request_clear(&req);
 		goto bad;

@@ -205,9 +205,9 @@ static void assert_defaults(const struct config *c)
 	ck_assert_int_eq(c->upstream.profile, PROFILE_AIMHARDER);
 	ck_assert_str_eq(c->upstream.url, "https://aimharder.com/api/tokenUpdate");
 	ck_assert_str_eq(c->upstream.fingerprint, "");
-	ck_assert_uint_eq(c->upstream.nform, 1);
-	ck_assert_str_eq(c->upstream.form[0].name, "ciclo");
-	ck_assert_str_eq(c->upstream.form[0].value, "1");
+	ck_assert_uint_eq(c->upstream.form.n, 1);
+	ck_assert_str_eq(c->upstream.form.v[0].name, "ciclo");
+	ck_assert_str_eq(c->upstream.form.v[0].value, "1");
 	ck_assert_uint_eq(c->upstream.ncapture, 2);
 	ck_assert_str_eq(c->upstream.capture_cookies[0], "AWSALB");
 	ck_assert_str_eq(c->upstream.capture_cookies[1], "AWSALBCORS");
@@ -335,11 +335,11 @@ START_TEST(test_full_document)
 	ck_assert_int_eq(c->upstream.profile, PROFILE_OAUTH2);
 	ck_assert_str_eq(c->upstream.url, "https://idp.example/oauth/token");
 	ck_assert_str_eq(c->upstream.fingerprint, "fp-value");
-	ck_assert_uint_eq(c->upstream.nform, 2);
-	ck_assert_str_eq(c->upstream.form[0].name, "scope");
-	ck_assert_str_eq(c->upstream.form[0].value, "openid offline");
-	ck_assert_str_eq(c->upstream.form[1].name, "audience");
-	ck_assert_str_eq(c->upstream.form[1].value, "api");
+	ck_assert_uint_eq(c->upstream.form.n, 2);
+	ck_assert_str_eq(c->upstream.form.v[0].name, "scope");
+	ck_assert_str_eq(c->upstream.form.v[0].value, "openid offline");
+	ck_assert_str_eq(c->upstream.form.v[1].name, "audience");
+	ck_assert_str_eq(c->upstream.form.v[1].value, "api");
 	ck_assert_uint_eq(c->upstream.ncapture, 2);
 	ck_assert_str_eq(c->upstream.capture_cookies[0], "SID");
 	ck_assert_str_eq(c->upstream.capture_cookies[1], "__Host-x");
@@ -475,7 +475,7 @@ START_TEST(test_ok_cases)
 	case F_ON_LOGOUT: got = c->refresh.on_logout; break;
 	case F_LOG_FORMAT: got = c->log.format; break;
 	case F_LOG_LEVEL: got = c->log.level; break;
-	case F_NFORM: got = (long)c->upstream.nform; break;
+	case F_NFORM: got = (long)c->upstream.form.n; break;
 	case F_NCAPTURE: got = (long)c->upstream.ncapture; break;
 	case F_URL: sgot = c->database.url; break;
 	case F_UPSTREAM_URL: sgot = c->upstream.url; break;
@@ -618,7 +618,7 @@ static const struct {
 	{ DB "upstream:\n  client_auth: header\n",
 	  { "t.yaml:4:16: upstream.client_auth: must be one of basic, form (got 'header')" } },
 	{ DB "upstream:\n  profile: saml\n",
-	  { "t.yaml:4:12: upstream.profile: must be one of aimharder, oauth2 (got 'saml')" } },
+	  { "t.yaml:4:12: upstream.profile: must be one of aimharder, oauth2, json (got 'saml')" } },
 	/* Wrong types. */
 	{ DB "refresh: 5\n", { "t.yaml:3:10: refresh: expected a mapping, got a single value" } },
 	{ DB "refresh: [1, 2]\n", { "t.yaml:3:10: refresh: expected a mapping, got a list" } },
