@@ -46,7 +46,8 @@ int jsonprofile_lookup(struct json_object *root, const char *ptr, struct json_ob
 /*
  * Judges an answer of the refresh endpoint at time now (Unix seconds) per
  * cfg->upstream.json, for a row whose token is old_token (see SPEC "Third
- * profile"): a logout_status is a logout; 408/429/5xx transient; a 2xx JSON
+ * profile"): a body over max_response_bytes fails, whatever the status; a
+ * logout_status is a logout; 408/429/5xx transient; a 2xx JSON
  * object with the values the pointers name is refreshed; anything else failed.
  */
 void jsonprofile_judge_answer(const struct config *cfg, long status, const char *body, size_t len,

@@ -342,6 +342,11 @@ void jsonprofile_judge_answer(const struct config *cfg, long status, const char 
 	struct json_object *root = NULL;
 	const char *why = "";
 	memset(out, 0, sizeof(*out));
+	/* SPEC: a body over upstream.max_response_bytes fails at once, whatever the status. */
+	if (too_big) {
+		verdict_set(out, ANSWER_FAILED, "response body over %zu bytes", len);
+		return;
+	}
 	for (size_t i = 0; i < logout->n; i++) {
 		if (status == logout->v[i]) {
 			verdict_set(out, ANSWER_LOGOUT, "HTTP %ld", status);
@@ -354,10 +359,6 @@ void jsonprofile_judge_answer(const struct config *cfg, long status, const char 
 	}
 	if (status < 200 || status > 299) {
 		verdict_set(out, ANSWER_FAILED, "HTTP %ld", status);
-		return;
-	}
-	if (too_big) {
-		verdict_set(out, ANSWER_FAILED, "response body over %zu bytes", len);
 		return;
 	}
 	if (body == NULL || jsonutil_parse_exact(body, len, &root, &why) != 0 ||

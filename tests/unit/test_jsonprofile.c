@@ -483,9 +483,11 @@ START_TEST(test_judge_too_big)
 	jsonprofile_judge_answer(cfg, 200, "{\"accessToken\":\"AT\"", 19, 1, OLD, NOW, &v);
 	ck_assert_int_eq(v.kind, ANSWER_FAILED);
 	ck_assert_str_eq(v.reason, "response body over 19 bytes");
-	/* A logout status wins over the size: the session is gone whatever the body. */
+	/* Whatever the status (SPEC): a 401 over the limit deletes nothing, a 503 is not retried. */
 	jsonprofile_judge_answer(cfg, 401, "x", 1, 1, OLD, NOW, &v);
-	ck_assert_int_eq(v.kind, ANSWER_LOGOUT);
+	ck_assert_int_eq(v.kind, ANSWER_FAILED);
+	jsonprofile_judge_answer(cfg, 503, "x", 1, 1, OLD, NOW, &v);
+	ck_assert_int_eq(v.kind, ANSWER_FAILED);
 	verdict_clear(&v);
 	config_free(cfg);
 }
