@@ -1410,7 +1410,11 @@ respond_json(struct MHD_Connection *conn, const char *token, bool nested, const 
     (const char *)NULL)
 	rand_hex(hex, 16);
 	rp->status = 200;
-	if (IS("jlogout"))
+	if ((IS("jhold") || IS("jholdlogout")) && !await(conn, -1, true)) {
+		rp->status = 0; /* the server is stopping or the client left */
+		return MHD_NO;
+	}
+	if (IS("jlogout") || IS("jholdlogout"))
 		return ERR(401, "{\"error\":\"Unauthorized\",\"message\":\"refresh token expired\"}");
 	if (IS("jforbid"))
 		return ERR(403, "{\"error\":\"Forbidden\",\"message\":\"account suspended\"}");
@@ -1423,10 +1427,6 @@ respond_json(struct MHD_Connection *conn, const char *token, bool nested, const 
 		    fmt("{\"error\":\"Too Many Requests\"}"), "Retry-After", "1", (const char *)NULL);
 	if (IS("jbearer") && strcmp(bearer, "ok") != 0)
 		return ERR(401, "{\"error\":\"Unauthorized\",\"message\":\"bad access token\"}");
-	if (IS("jhold") && !await(conn, -1, true)) {
-		rp->status = 0; /* the server is stopping or the client left */
-		return MHD_NO;
-	}
 	/* 2xx that are not a JSON object */
 	if (IS("jarray"))
 		return ERR(200, "[{\"accessToken\":\"at-in-an-array\",\"expiresIn\":900}]");
@@ -1867,6 +1867,7 @@ static const char USAGE[] =
     "  jbearer         401 unless Authorization is \"Bearer at-TOKEN\"; rotates to jbearer-HEX\n"
     "                  with accessToken at-jbearer-HEX\n"
     "  jhold           rotation once the file CONTROL/release exists\n"
+    "  jholdlogout     401 once the file CONTROL/release exists\n"
     "  jarray jstring jnull jempty jnonjson         200 bodies that are not a JSON object\n"
     "  jexpbad jexpobj jatnum jatempty jatctl jnoat jrtempty jrtnum  200 with a wrong value\n"
     "GET /stats: {requests, peak_in_flight, in_flight, connections}; POST /reset-stats.\n"

@@ -362,6 +362,14 @@ check_eq "json jlimit: 429 with Retry-After: 1, then 200" "429 1 200" \
 	"$(f_jpost /api/auth/refresh '{"refreshToken":"jlimit-1"}') $(f_header Retry-After) $(f_jpost /api/auth/refresh '{"refreshToken":"jlimit-1"}')"
 check_eq "json jflaky: 503, then 200" "503 200" \
 	"$(f_jpost /api/auth/refresh '{"refreshToken":"jflaky-1"}') $(f_jpost /api/auth/refresh '{"refreshToken":"jflaky-1"}')"
+rm -f "$FAKE_CONTROL/release"
+f_jpost /api/auth/refresh '{"refreshToken":"jholdlogout-1"}' >"$F_DIR/held" &
+f_conn_pid=$!
+wait_for f_in_flight_is 1
+check_eq "json jholdlogout: held until released" "" "$(cat "$F_DIR/held")"
+fake_release
+wait "$f_conn_pid"
+check_eq "json jholdlogout: then 401" 401 "$(cat "$F_DIR/held")"
 f_statuses=""
 for f_mode in jlogout jforbid jdown jarray jstring jnull jempty jnonjson; do
 	f_statuses+="$(f_jpost /api/v2/refresh "{\"refreshToken\":\"$f_mode-1\"}") "
@@ -412,7 +420,7 @@ f_usage=$("$FAKEUP_BIN" --help 2>&1)
 for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold holdlogout trickle \
 	bad redirect nonjson empty badtoken spacetoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
 	evilcookie jr jkeep jjwt jstrin jat jrfc jrfcneg jrfcz jboth jnoexp jrtnull jesc jlogout jforbid jdown \
-	jflaky jlimit jbearer jhold jarray jstring jnull jempty jnonjson jexpbad jexpobj jatnum jatempty jatctl \
+	jflaky jlimit jbearer jhold jholdlogout jarray jstring jnull jempty jnonjson jexpbad jexpobj jatnum jatempty jatctl \
 	jnoat jrtempty jrtnum; do
 	check_match "usage: names the $f_mode answer" " ${f_mode}[ ,]" "$f_usage"
 done
