@@ -5,10 +5,11 @@
 #include <stddef.h>
 
 #include "confdiag.h"
+#include "defaults.h"
 #include "log.h"
 
 /* The refresh protocols; profile.c maps each to its module. */
-enum profile { PROFILE_AIMHARDER, PROFILE_OAUTH2, PROFILE_COUNT };
+enum profile { PROFILE_AIMHARDER, PROFILE_OAUTH2, PROFILE_JSON, PROFILE_COUNT };
 enum on_logout { ON_LOGOUT_DELETE, ON_LOGOUT_KEEP };
 enum client_auth { CLIENT_AUTH_BASIC, CLIENT_AUTH_FORM };
 enum row_security { ROW_SECURITY_REFUSE, ROW_SECURITY_ALLOW };
@@ -25,6 +26,18 @@ struct config_pos {
 struct kv {
 	char *name;
 	char *value;
+};
+
+/* A mapping of the file (upstream.form, upstream.json.body and headers), in the file's order. */
+struct kvlist {
+	struct kv *v;
+	size_t n;
+};
+
+/* HTTP statuses (upstream.json.logout_status). */
+struct statuslist {
+	int v[MAX_STATUSES];
+	size_t n;
 };
 
 /* Every string is heap-owned by the config; "" means unset/absent. */
@@ -45,8 +58,7 @@ struct config {
 		enum profile profile;
 		char *url;
 		char *fingerprint; /* secret */
-		struct kv *form;
-		size_t nform;
+		struct kvlist form;
 		char **capture_cookies;
 		size_t ncapture;
 		char *user_agent;
@@ -57,6 +69,13 @@ struct config {
 		char *client_id;
 		char *client_secret; /* secret */
 		enum client_auth client_auth;
+		struct {
+			struct kvlist body; /* string templates: {token}, {access_token} */
+			struct kvlist headers; /* extra request headers, templates too */
+			/* JSON Pointers (RFC 6901) into the answer; "" = none. */
+			char *token, *access_token, *expires_in, *expires_at;
+			struct statuslist logout_status;
+		} json; /* profile json */
 	} upstream;
 	struct {
 		long stale_after_ms;

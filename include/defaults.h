@@ -44,6 +44,12 @@
 /* aimharder's tokenUpdate wants ciclo=1; the default form for that profile
  * (name=value pairs separated by spaces). */
 #define DEFAULT_FORM "ciclo=1"
+/* upstream.json (profile json): a Kush.Observer-style API, SPEC "Third profile". */
+#define DEFAULT_JSON_BODY "refreshToken={token}"
+#define DEFAULT_JSON_TOKEN "/refreshToken"
+#define DEFAULT_JSON_ACCESS_TOKEN "/accessToken"
+/* upstream.json.logout_status: 401 asks the user to log in again. */
+#define DEFAULT_LOGOUT_STATUS "401"
 /* The cookies captured from answers (names separated by spaces). */
 #define DEFAULT_CAPTURE_COOKIES "AWSALB AWSALBCORS"
 
@@ -159,6 +165,8 @@
 /* Most entries in upstream.form and in upstream.capture_cookies. */
 #define MAX_FORM_FIELDS 32
 #define MAX_CAPTURE_COOKIES 32
+/* Most entries in upstream.json.logout_status. */
+#define MAX_STATUSES 16
 /* PostgreSQL identifiers (schema, table, column) are at most NAMEDATALEN - 1 bytes. */
 #define MAX_IDENTIFIER_BYTES 63
 /* Config YAML nested deeper than this is rejected (the schema uses 3 levels). */

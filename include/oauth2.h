@@ -28,7 +28,8 @@ char *oauth2_basic_auth(const char *client_id, const char *client_secret);
  * refresh token is old_refresh; need_expiry when the table stores expires_at.
  * 2xx JSON with access_token: refreshed (refresh_token rotated when one is
  * returned, else kept; expiry from expires_in, else the JWT exp); 400
- * invalid_grant: logout; 401 or invalid_client: failed with stop_run;
+ * invalid_grant: logout; 401, or an error of invalid_client, unauthorized_client,
+ * unsupported_grant_type, invalid_scope or invalid_request: failed with stop_run;
  * 408/429/5xx: transient; anything else failed.
  */
 void oauth2_judge_answer(long status, const char *body, size_t len, int too_big,

@@ -20,9 +20,12 @@ int http_status_transient(long status);
 
 /* What a profile sends for one row. Every field heap-owned; free with request_clear. */
 struct request {
-	char *body; /* x-www-form-urlencoded */
+	char *body; /* of content_type */
+	const char *content_type; /* static; NULL = application/x-www-form-urlencoded */
 	char *cookie; /* Cookie header value, or NULL */
 	char *authorization; /* Authorization header value, or NULL (a secret) */
+	char **headers; /* nheaders more "Name: value" lines (may be secrets), or NULL */
+	size_t nheaders;
 };
 void request_clear(struct request *r);
 
@@ -93,6 +96,7 @@ struct profile_ops {
 /* The profiles' own modules, for their unit tests; the run finds them with profile_get. */
 extern const struct profile_ops profile_aimharder; /* tokenupdate.c */
 extern const struct profile_ops profile_oauth2; /* oauth2.c */
+extern const struct profile_ops profile_json; /* jsonprofile.c */
 
 /* The profile that implements p (never NULL). */
 const struct profile_ops *profile_get(enum profile p);

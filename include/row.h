@@ -9,6 +9,7 @@ struct row {
 	char *token; /* the token we send; every write is guarded by it (secret) */
 	char *cookies; /* stored cookies JSON text, NULL when the column is absent */
 	char *fingerprint; /* NULL when the column is NULL or absent (secret) */
+	char *access_token; /* NULL when the column is NULL or absent (secret) */
 	char *claim; /* our lease, UTC "YYYY-MM-DDTHH:MI:SS.US", guards releases */
 };
 void row_free(struct row *row);

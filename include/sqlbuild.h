@@ -53,6 +53,7 @@ enum claim_col {
 	CLAIM_COL_COOKIES, /* NULL when the role is absent */
 	CLAIM_COL_FINGERPRINT, /* NULL when NULL or absent */
 	CLAIM_COL_LEASE, /* the lease taken, UTC "YYYY-MM-DDTHH:MI:SS.US" */
+	CLAIM_COL_ACCESS_TOKEN, /* NULL when NULL or absent (profile json's {access_token}) */
 	CLAIM_NCOL
 };
 

@@ -17,7 +17,7 @@ struct sweep_stats {
 	long duration_ms;
 	int stopped_by_signal;
 	int breaker_open; /* the circuit breaker stopped the run */
-	int credentials_refused; /* the upstream refused our client credentials (oauth2) */
+	int upstream_refused; /* an answer meant every row would fail alike (a profile's stop_run) */
 	int mass_logout; /* the mass-logout guard tripped: no logout row of the run was deleted */
 	long kept_by_rule; /* logout rows kept as refresh.keep_when says */
 	int db_lost;

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "defaults.h"
 #include "loop.h"
+#include "profile.h"
 
 /* A finished transfer, as handed back by upstream_next. */
 struct upstream_done {
@@ -34,13 +35,14 @@ struct upstream *upstream_new(const struct config *cfg, struct loop *lp);
 void upstream_free(struct upstream *up);
 
 /*
- * Starts POST cfg->upstream.url with body (x-www-form-urlencoded, copied),
- * a Cookie header when cookie is non-empty and an Authorization header when
- * authorization is non-empty. owner comes back in upstream_done. Returns 0,
- * or -1 (logged) when the transfer could not start.
+ * Starts POST cfg->upstream.url with req's body (of req's content type,
+ * copied), a Cookie header when req's cookie is non-empty, an Authorization
+ * header when its authorization is non-empty, and its more header lines.
+ * owner comes back in upstream_done. Returns 0, or -1 (logged) when the
+ * transfer could not start.
  */
-int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie,
-    const char *authorization) __attribute__((warn_unused_result));
+int upstream_start(struct upstream *up, void *owner, const struct request *req)
+    __attribute__((warn_unused_result));
 
 /* Transfers on the wire. */
 int upstream_in_flight(const struct upstream *up);

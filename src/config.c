@@ -29,13 +29,18 @@ enum key_type {
 	KT_ENUM,     /* an enum field (int-sized), one of names[] */
 	KT_PROFILE,  /* enum profile: the name of a profile in profile.c's table */
 	KT_COLUMNS,  /* mapping role -> column; as text "role=column role=column" */
-	KT_FORM,     /* mapping name -> value; as text "name=value name=value" */
+	KT_MAP,      /* struct kvlist, mapping name -> value; as text "name=value name=value" */
 	KT_COOKIES,  /* sequence of cookie names; as text "name name" */
+	KT_STATUSES, /* struct statuslist, sequence of HTTP statuses; as text "401 403" */
+	KT_POINTER,  /* char *, "" or a JSON Pointer (RFC 6901): starts with '/' */
+	KT_SECTION,  /* a mapping whose keys are the rows of section "<section>.<name>"; as text "" */
 };
 
 #define KF_SECRET 0x1   /* never echo the value */
 #define KF_NONEMPTY 0x2 /* "" is an error */
 #define KF_CONNINFO 0x4 /* a libpq connection string: only its password is a secret */
+#define KF_JSON_STRINGS 0x8 /* KT_MAP: values are sent as JSON strings (a plain 1 or true is refused) */
+#define KF_HEADERS 0x10 /* KT_MAP: request headers (names are tokens; no control characters) */
 
 /* KT_ENUM fields are stored as an int: each enum must be one. */
 _Static_assert(sizeof(enum profile) == sizeof(int), "KT_ENUM stores an int");
@@ -54,7 +59,7 @@ static const struct name_value row_security_names[] = {
 
 /*
  * One key of the file. Its value lives at off in struct config (KT_COLUMNS,
- * KT_FORM, KT_COOKIES: the fields their setters name). def is its default as
+ * KT_COOKIES: the fields their setters name). def is its default as
  * the file would spell it, applied by config_new through the same setter as a
  * value from the file; NULL only for a required key (a string, "" until set).
  */
@@ -102,7 +107,8 @@ static const struct key_spec keys[] = {
 	{ .section = "upstream", .name = "fingerprint", .type = KT_STRING,
 	  .off = OFF(upstream.fingerprint), .flags = KF_SECRET, .env = "AIMHARDER_FINGERPRINT",
 	  .def = "" },
-	{ .section = "upstream", .name = "form", .type = KT_FORM, .def = DEFAULT_FORM },
+	{ .section = "upstream", .name = "form", .type = KT_MAP, .off = OFF(upstream.form),
+	  .def = DEFAULT_FORM },
 	{ .section = "upstream", .name = "capture_cookies", .type = KT_COOKIES,
 	  .def = DEFAULT_CAPTURE_COOKIES },
 	{ .section = "upstream", .name = "user_agent", .type = KT_STRING,
@@ -126,6 +132,21 @@ static const struct key_spec keys[] = {
 	{ .section = "upstream", .name = "client_auth", .type = KT_ENUM,
 	  .off = OFF(upstream.client_auth), .names = client_auth_names,
 	  .def = DEFAULT_CLIENT_AUTH },
+	{ .section = "upstream", .name = "json", .type = KT_SECTION, .def = "" },
+	{ .section = "upstream.json", .name = "body", .type = KT_MAP, .off = OFF(upstream.json.body),
+	  .flags = KF_JSON_STRINGS, .def = DEFAULT_JSON_BODY },
+	{ .section = "upstream.json", .name = "headers", .type = KT_MAP,
+	  .off = OFF(upstream.json.headers), .flags = KF_HEADERS, .def = "" },
+	{ .section = "upstream.json", .name = "token", .type = KT_POINTER,
+	  .off = OFF(upstream.json.token), .def = DEFAULT_JSON_TOKEN },
+	{ .section = "upstream.json", .name = "access_token", .type = KT_POINTER,
+	  .off = OFF(upstream.json.access_token), .def = DEFAULT_JSON_ACCESS_TOKEN },
+	{ .section = "upstream.json", .name = "expires_in", .type = KT_POINTER,
+	  .off = OFF(upstream.json.expires_in), .def = "" },
+	{ .section = "upstream.json", .name = "expires_at", .type = KT_POINTER,
+	  .off = OFF(upstream.json.expires_at), .def = "" },
+	{ .section = "upstream.json", .name = "logout_status", .type = KT_STATUSES,
+	  .off = OFF(upstream.json.logout_status), .def = DEFAULT_LOGOUT_STATUS },
 	{ .section = "refresh", .name = "stale_after", .type = KT_DURATION,
 	  .off = OFF(refresh.stale_after_ms), .min = 0, .max = MAX_DURATION_MS,
 	  .def = DEFAULT_STALE_AFTER },
@@ -211,7 +232,8 @@ struct loader {
 	yaml_mark_t marks[NKEYS];  /* of each given key */
 	int role_given[NROLES];
 	yaml_mark_t role_marks[NROLES];
-	yaml_mark_t form_marks[MAX_FORM_FIELDS];
+	yaml_mark_t form_marks[MAX_FORM_FIELDS]; /* of upstream.form's names */
+	const struct key_spec *map;  /* the KT_MAP key map_entry is walking */
 };
 
 int config_locate(const struct config *cfg, const char *key, char *buf, size_t size)
@@ -223,7 +245,7 @@ int config_locate(const struct config *cfg, const char *key, char *buf, size_t s
 			if (strcmp(key + sizeof cols - 1, roles[r].name) == 0)
 				p = &cfg->role_pos[r];
 	} else {
-		const char *dot = strchr(key, '.');
+		const char *dot = strrchr(key, '.'); /* "upstream.json.token": section "upstream.json" */
 		for (size_t i = 0; dot != NULL && i < NKEYS; i++)
 			if (strlen(keys[i].section) == (size_t)(dot - key) &&
 			    strncmp(keys[i].section, key, (size_t)(dot - key)) == 0 &&
@@ -300,8 +322,8 @@ static int is_table_name(const char *s)
 	return is_identifier(s, (size_t)(dot - s)) && is_identifier(dot + 1, strlen(dot + 1));
 }
 
-/* RFC 6265 cookie-name: an RFC 7230 token. */
-static int is_cookie_name(const char *s)
+/* An RFC 7230 token: a header name, or an RFC 6265 cookie-name. */
+static int is_http_token(const char *s)
 {
 	if (*s == '\0')
 		return 0;
@@ -409,18 +431,30 @@ static double *double_field(struct config *cfg, size_t off)
 
 static int is_string_type(enum key_type t)
 {
-	return t == KT_STRING || t == KT_URL || t == KT_TABLE || t == KT_SQL;
+	return t == KT_STRING || t == KT_URL || t == KT_TABLE || t == KT_SQL || t == KT_POINTER;
 }
 
-static void free_form(struct config *cfg)
+static struct kvlist *kvlist_field(struct config *cfg, size_t off)
 {
-	for (size_t i = 0; i < cfg->upstream.nform; i++) {
-		free(cfg->upstream.form[i].name);
-		free(cfg->upstream.form[i].value);
+	return (struct kvlist *)(void *)((char *)cfg + off);
+}
+
+static struct statuslist *status_field(struct config *cfg, size_t off)
+{
+	return (struct statuslist *)(void *)((char *)cfg + off);
+}
+
+static void free_kvlist(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		if (l->v[i].value != NULL) /* may hold a credential (a header) */
+			explicit_bzero(l->v[i].value, strlen(l->v[i].value));
+		free(l->v[i].value);
 	}
-	free(cfg->upstream.form);
-	cfg->upstream.form = NULL;
-	cfg->upstream.nform = 0;
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
 }
 
 static void free_cookies(struct config *cfg)
@@ -432,23 +466,22 @@ static void free_cookies(struct config *cfg)
 	cfg->upstream.ncapture = 0;
 }
 
-/* Appends name=value to the form (both copied). Returns 0, or -1 on OOM. */
-static int form_add(struct config *cfg, const char *name, const char *value)
+/* Appends name=value to l (both copied). Returns 0, or -1 on OOM. */
+static int kvlist_add(struct kvlist *l, const char *name, const char *value)
 {
 	struct kv *grown;
 	char *n = strdup(name), *v = strdup(value);
 
-	grown = (n && v) ? realloc(cfg->upstream.form, (cfg->upstream.nform + 1) * sizeof *grown)
-			 : NULL;
+	grown = (n && v) ? realloc(l->v, (l->n + 1) * sizeof *grown) : NULL;
 	if (grown == NULL) {
 		free(n);
 		free(v);
 		return -1;
 	}
-	cfg->upstream.form = grown;
-	grown[cfg->upstream.nform].name = n;
-	grown[cfg->upstream.nform].value = v;
-	cfg->upstream.nform++;
+	l->v = grown;
+	grown[l->n].name = n;
+	grown[l->n].value = v;
+	l->n++;
 	return 0;
 }
 
@@ -482,7 +515,7 @@ static enum set_result cookie_set(struct config *cfg, const char *v, char *why, 
 
 	for (size_t j = 0; j < cfg->upstream.ncapture; j++)
 		dup |= strcmp(cfg->upstream.capture_cookies[j], v) == 0;
-	if (!is_cookie_name(v)) {
+	if (!is_http_token(v)) {
 		(void)snprintf(why, size,
 		    "must be a cookie name (no spaces, separators or control characters) (got '%s')",
 		    confdiag_escape(esc, v));
@@ -502,6 +535,37 @@ static enum set_result cookie_set(struct config *cfg, const char *v, char *why, 
 	}
 	cfg->upstream.capture_cookies = grown;
 	grown[cfg->upstream.ncapture++] = copy;
+	return SET_OK;
+}
+
+/* Appends v, an HTTP status that is not transient, to the statuses at off. */
+static enum set_result status_set(struct config *cfg, size_t off, const char *v, char *why,
+    size_t size)
+{
+	struct statuslist *l = status_field(cfg, off);
+	char esc[CONFDIAG_ECHO_BUF];
+	long st;
+
+	if (parse_long(v, 100, 599, &st) != 0) {
+		(void)snprintf(why, size, "must be an HTTP status from 100 to 599 (got '%s')",
+		    confdiag_escape(esc, v));
+		return SET_BAD;
+	}
+	if (http_status_transient(st)) {
+		(void)snprintf(why, size, "%ld is transient (retried, never a logout): remove it", st);
+		return SET_BAD;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i] == st) {
+			(void)snprintf(why, size, "duplicate status %ld", st);
+			return SET_BAD;
+		}
+	}
+	if (l->n >= MAX_STATUSES) {
+		(void)snprintf(why, size, "more than %d statuses", MAX_STATUSES);
+		return SET_BAD;
+	}
+	l->v[l->n++] = (int)st;
 	return SET_OK;
 }
 
@@ -529,7 +593,7 @@ static int next_word(const char **text, char *buf, size_t size, const char **val
 	return 1;
 }
 
-/* KT_COLUMNS, KT_FORM, KT_COOKIES from text (a default): the setters of their items. */
+/* KT_COLUMNS, KT_MAP, KT_COOKIES, KT_STATUSES from text (a default): the setters of their items. */
 static enum set_result list_set(struct config *cfg, const struct key_spec *ks, const char *text,
     char *why, size_t size)
 {
@@ -538,10 +602,12 @@ static enum set_result list_set(struct config *cfg, const struct key_spec *ks, c
 	enum set_result res = SET_OK;
 
 	/* A form or a list from the file replaces the default one; columns are set one by one. */
-	if (ks->type == KT_FORM)
-		free_form(cfg);
+	if (ks->type == KT_MAP)
+		free_kvlist(kvlist_field(cfg, ks->off));
 	else if (ks->type == KT_COOKIES)
 		free_cookies(cfg);
+	else if (ks->type == KT_STATUSES)
+		status_field(cfg, ks->off)->n = 0;
 	while (res == SET_OK && next_word(&text, word, sizeof word, &value)) {
 		size_t r;
 		switch (ks->type) {
@@ -554,13 +620,16 @@ static enum set_result list_set(struct config *cfg, const struct key_spec *ks, c
 			}
 			res = column_set(cfg, r, value, why, size);
 			break;
-		case KT_FORM:
-			if (*word == '\0' || cfg->upstream.nform >= MAX_FORM_FIELDS) {
+		case KT_MAP:
+			if (*word == '\0' || kvlist_field(cfg, ks->off)->n >= MAX_FORM_FIELDS) {
 				(void)snprintf(why, size, "an empty name or more than %d fields",
 				    MAX_FORM_FIELDS);
 				return SET_BAD;
 			}
-			res = form_add(cfg, word, value) == 0 ? SET_OK : SET_OOM;
+			res = kvlist_add(kvlist_field(cfg, ks->off), word, value) == 0 ? SET_OK : SET_OOM;
+			break;
+		case KT_STATUSES:
+			res = status_set(cfg, ks->off, word, why, size);
 			break;
 		default:
 			if (cfg->upstream.ncapture >= MAX_CAPTURE_COOKIES) {
@@ -612,6 +681,24 @@ static enum set_result key_set(struct config *cfg, const struct key_spec *ks, co
 		}
 		return set_str(str_field(cfg, ks->off), v) == 0 ? SET_OK : SET_OOM;
 	}
+	case KT_POINTER:
+		if (*v != '\0' && *v != '/') {
+			(void)snprintf(why, size,
+			    "must be \"\" or a JSON Pointer (RFC 6901) that starts with '/' (got '%s')",
+			    confdiag_escape(esc, v));
+			return SET_BAD;
+		}
+		if (has_control(v)) {
+			(void)snprintf(why, size, "must not contain control characters");
+			return SET_BAD;
+		}
+		return set_str(str_field(cfg, ks->off), v) == 0 ? SET_OK : SET_OOM;
+	case KT_SECTION:
+		if (*v != '\0') {
+			(void)snprintf(why, size, "a section holds keys, not a value");
+			return SET_BAD;
+		}
+		return SET_OK;
 	case KT_STRING:
 	case KT_URL:
 	case KT_TABLE:
@@ -707,8 +794,9 @@ static enum set_result key_set(struct config *cfg, const struct key_spec *ks, co
 		return SET_BAD;
 	}
 	case KT_COLUMNS:
-	case KT_FORM:
+	case KT_MAP:
 	case KT_COOKIES:
+	case KT_STATUSES:
 		return list_set(cfg, ks, v, why, size);
 	}
 	return SET_BAD; /* not reached: every type is handled */
@@ -727,7 +815,10 @@ static void key_get(const struct config *cfg, const struct key_spec *ks, char *b
 	case KT_URL:
 	case KT_TABLE:
 	case KT_SQL:
+	case KT_POINTER:
 		(void)snprintf(buf, size, "%s", *str_field_const(cfg, ks->off));
+		break;
+	case KT_SECTION:
 		break;
 	case KT_DURATION:
 		(void)format_duration(buf, size, *(const long *)p);
@@ -763,13 +854,22 @@ static void key_get(const struct config *cfg, const struct key_spec *ks, char *b
 			list_add(buf, size, " ", item);
 		}
 		break;
-	case KT_FORM:
-		for (size_t i = 0; i < cfg->upstream.nform; i++) {
-			(void)snprintf(item, sizeof item, "%s=%s", cfg->upstream.form[i].name,
-			    cfg->upstream.form[i].value);
+	case KT_MAP: {
+		const struct kvlist *l = p;
+		for (size_t i = 0; i < l->n; i++) {
+			(void)snprintf(item, sizeof item, "%s=%s", l->v[i].name, l->v[i].value);
 			list_add(buf, size, " ", item);
 		}
 		break;
+	}
+	case KT_STATUSES: {
+		const struct statuslist *l = p;
+		for (size_t i = 0; i < l->n; i++) {
+			(void)snprintf(item, sizeof item, "%d", l->v[i]);
+			list_add(buf, size, " ", item);
+		}
+		break;
+	}
 	case KT_COOKIES:
 		for (size_t i = 0; i < cfg->upstream.ncapture; i++)
 			list_add(buf, size, " ", cfg->upstream.capture_cookies[i]);
@@ -861,7 +961,9 @@ void config_free(struct config *cfg)
 	}
 	for (size_t i = 0; i < NROLES; i++)
 		free(*str_field(cfg, roles[i].off));
-	free_form(cfg);
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == KT_MAP)
+			free_kvlist(kvlist_field(cfg, keys[i].off));
 	free_cookies(cfg);
 	free(cfg->path);
 	free(cfg);
@@ -1004,12 +1106,50 @@ static int column_entry(struct confyaml *y, void *ctx, const char *path, const c
 	return 0;
 }
 
-/* upstream.form: name -> value. */
-static int form_entry(struct confyaml *y, void *ctx, const char *path, const char *key,
+/*
+ * 1 when scalar ev is plain (unquoted) and YAML would read it as a null, a
+ * boolean or a number: under KF_JSON_STRINGS the operator must quote it, so
+ * that "1" is not sent where they meant 1.
+ */
+static int plain_non_string(const yaml_event_t *ev)
+{
+	static const char *const words[] = { "true", "True", "TRUE", "false", "False", "FALSE",
+		".inf", ".Inf", ".INF", "-.inf", "+.inf", ".nan", ".NaN", ".NAN", NULL };
+	const char *v = (const char *)ev->data.scalar.value;
+	char *end;
+
+	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return 0;
+	if (confyaml_is_null(ev))
+		return 1;
+	for (const char *const *w = words; *w != NULL; w++)
+		if (strcmp(v, *w) == 0)
+			return 1;
+	errno = 0;
+	(void)strtod(v, &end);
+	return *v != '\0' && *end == '\0';
+}
+
+/* A request header that the refresher sets itself (SPEC: Content-Type, Content-Length). */
+static const char *reserved_header(const char *name)
+{
+	static const char *const own[] = { "Content-Type", "Content-Length", "User-Agent", "Host",
+		"Transfer-Encoding", "Expect", NULL };
+	for (const char *const *h = own; *h != NULL; h++)
+		if (strcasecmp(name, *h) == 0)
+			return *h;
+	return NULL;
+}
+
+/* A KT_MAP (upstream.form, upstream.json.body, upstream.json.headers): name -> value. */
+static int map_entry(struct confyaml *y, void *ctx, const char *path, const char *key,
     const yaml_mark_t *kmark, yaml_event_t *val)
 {
 	struct loader *ld = ctx;
+	const struct key_spec *ks = ld->map;
+	struct kvlist *l = kvlist_field(ld->cfg, ks->off);
 	char full[CONFDIAG_PATH_MAX], esc[CONFDIAG_ECHO_BUF];
+	const char *own;
 	char *v;
 
 	(void)snprintf(full, sizeof full, "%s.%s", path, confdiag_escape(esc, key));
@@ -1017,26 +1157,73 @@ static int form_entry(struct confyaml *y, void *ctx, const char *path, const cha
 		confyaml_error(y, kmark, path, "empty field name");
 		return confyaml_skip(y, val);
 	}
-	if (ld->cfg->upstream.nform >= MAX_FORM_FIELDS) {
+	if (l->n >= MAX_FORM_FIELDS) {
 		confyaml_error(y, kmark, full, "more than %d fields", MAX_FORM_FIELDS);
 		return confyaml_skip(y, val);
 	}
+	if ((ks->flags & KF_HEADERS) && !is_http_token(key)) {
+		confyaml_error(y, kmark, full, "not a header name (letters, digits and !#$%%&'*+-.^_`|~)");
+		return confyaml_skip(y, val);
+	}
+	if ((ks->flags & KF_HEADERS) && (own = reserved_header(key)) != NULL) {
+		confyaml_error(y, kmark, full, "reserved: the refresher sets %s itself%s", own,
+		    strcasecmp(own, "User-Agent") == 0 ? " (from upstream.user_agent)" : "");
+		return confyaml_skip(y, val);
+	}
+	for (size_t i = 0; (ks->flags & KF_HEADERS) && i < l->n; i++) {
+		if (strcasecmp(l->v[i].name, key) == 0) {
+			confyaml_error(y, kmark, full, "the same header as '%s' (names ignore case)",
+			    confdiag_escape(esc, l->v[i].name));
+			return confyaml_skip(y, val);
+		}
+	}
 	if (val->type != YAML_SCALAR_EVENT)
-		return confyaml_wrong_type(y, val, full, "a single value");
+		return confyaml_wrong_type(y, val, full,
+		    (ks->flags & KF_JSON_STRINGS) ? "a string" : "a single value");
+	if ((ks->flags & KF_JSON_STRINGS) && plain_non_string(val)) {
+		confyaml_error(y, &val->start_mark, full,
+		    "must be a string: the body's values are sent as JSON strings (quote it: \"%s\")",
+		    confdiag_escape(esc, (const char *)val->data.scalar.value));
+		yaml_event_delete(val);
+		return 0;
+	}
 	v = scalar_value(ld, val, full);
-	if (v != NULL) {
-		ld->form_marks[ld->cfg->upstream.nform] = *kmark;
-		if (form_add(ld->cfg, key, v) != 0)
+	if (v != NULL && (ks->flags & KF_HEADERS) && has_control(v)) {
+		confyaml_error(y, &val->start_mark, full, "must not contain control characters");
+	} else if (v != NULL) {
+		if (ks->off == OFF(upstream.form))
+			ld->form_marks[l->n] = *kmark;
+		if (kvlist_add(l, key, v) != 0)
 			confyaml_oom(y);
 	}
+	if (v != NULL)
+		explicit_bzero(v, strlen(v));
 	free(v);
 	yaml_event_delete(val);
 	return 0;
 }
 
-/* upstream.capture_cookies: the sequence that starts with ev (consumed). */
-static int load_cookies(struct loader *ld, yaml_event_t *ev, const char *path)
+/* A list item through its key's setter. */
+static enum set_result item_set(struct config *cfg, const struct key_spec *ks, const char *v,
+    char *why, size_t size)
 {
+	if (ks->type == KT_STATUSES)
+		return status_set(cfg, ks->off, v, why, size);
+	return cookie_set(cfg, v, why, size);
+}
+
+/* How many items the list of ks holds. */
+static size_t list_len(struct config *cfg, const struct key_spec *ks)
+{
+	return ks->type == KT_STATUSES ? status_field(cfg, ks->off)->n : cfg->upstream.ncapture;
+}
+
+/* A KT_COOKIES or KT_STATUSES list: the sequence that starts with ev (consumed). */
+static int load_list(struct loader *ld, const struct key_spec *ks, yaml_event_t *ev,
+    const char *path)
+{
+	size_t max = ks->type == KT_STATUSES ? MAX_STATUSES : MAX_CAPTURE_COOKIES;
+	const char *what = ks->type == KT_STATUSES ? "an HTTP status" : "a cookie name";
 	struct confyaml *y = &ld->y;
 	char full[CONFDIAG_PATH_MAX + 24], why[CONFDIAG_MSG_MAX];
 
@@ -1052,9 +1239,9 @@ static int load_cookies(struct loader *ld, yaml_event_t *ev, const char *path)
 			return 0;
 		}
 		(void)snprintf(full, sizeof full, "%s[%zu]", path, i);
-		if (ld->cfg->upstream.ncapture >= MAX_CAPTURE_COOKIES) {
-			confyaml_error(y, &item.start_mark, path, "more than %d names",
-			    MAX_CAPTURE_COOKIES);
+		if (list_len(ld->cfg, ks) >= max) {
+			confyaml_error(y, &item.start_mark, path, "more than %zu %s", max,
+			    ks->type == KT_STATUSES ? "statuses" : "names");
 			if (confyaml_skip(y, &item) != 0)
 				return -1;
 			/* One error is enough: skip the rest of the list quietly. */
@@ -1070,13 +1257,13 @@ static int load_cookies(struct loader *ld, yaml_event_t *ev, const char *path)
 			}
 		}
 		if (item.type != YAML_SCALAR_EVENT) {
-			if (confyaml_wrong_type(y, &item, full, "a cookie name") != 0)
+			if (confyaml_wrong_type(y, &item, full, what) != 0)
 				return -1;
 			continue;
 		}
 		v = scalar_value(ld, &item, full);
 		if (v != NULL)
-			report(ld, cookie_set(ld->cfg, v, why, sizeof why), &item.start_mark, full, why);
+			report(ld, item_set(ld->cfg, ks, v, why, sizeof why), &item.start_mark, full, why);
 		free(v);
 		yaml_event_delete(&item);
 	}
@@ -1117,20 +1304,34 @@ static int section_entry(struct confyaml *y, void *ctx, const char *path, const 
 		if (val->type != YAML_MAPPING_START_EVENT)
 			return confyaml_wrong_type(y, val, full, "a mapping of role: column");
 		return confyaml_walk_mapping(y, val, full, column_entry, ld);
-	case KT_FORM:
-		free_form(ld->cfg);
+	case KT_SECTION:
 		if (confyaml_is_null(val))
 			break;
 		if (val->type != YAML_MAPPING_START_EVENT)
-			return confyaml_wrong_type(y, val, full, "a mapping of field: value");
-		return confyaml_walk_mapping(y, val, full, form_entry, ld);
+			return confyaml_wrong_type(y, val, full, "a mapping");
+		return confyaml_walk_mapping(y, val, full, section_entry, ld);
+	case KT_MAP:
+		free_kvlist(kvlist_field(ld->cfg, ks->off));
+		if (confyaml_is_null(val))
+			break;
+		if (val->type != YAML_MAPPING_START_EVENT)
+			return confyaml_wrong_type(y, val, full,
+			    (ks->flags & KF_HEADERS) ? "a mapping of header: value"
+						     : "a mapping of field: value");
+		ld->map = ks;
+		return confyaml_walk_mapping(y, val, full, map_entry, ld);
 	case KT_COOKIES:
-		free_cookies(ld->cfg);
+	case KT_STATUSES:
+		if (ks->type == KT_COOKIES)
+			free_cookies(ld->cfg);
+		else
+			status_field(ld->cfg, ks->off)->n = 0;
 		if (confyaml_is_null(val))
 			break;
 		if (val->type != YAML_SEQUENCE_START_EVENT)
-			return confyaml_wrong_type(y, val, full, "a list of cookie names");
-		return load_cookies(ld, val, full);
+			return confyaml_wrong_type(y, val, full,
+			    ks->type == KT_COOKIES ? "a list of cookie names" : "a list of HTTP statuses");
+		return load_list(ld, ks, val, full);
 	default:
 		if (val->type != YAML_SCALAR_EVENT)
 			return confyaml_wrong_type(y, val, full, "a single value");
@@ -1190,7 +1391,7 @@ static const yaml_mark_t *mark_of(const struct loader *ld, size_t a, size_t b)
 static const yaml_mark_t *given_mark(const struct loader *ld, const char *full)
 {
 	char section[CONFDIAG_PATH_MAX];
-	const char *dot = strchr(full, '.');
+	const char *dot = strrchr(full, '.');
 	if (dot == NULL || (size_t)(dot - full) >= sizeof section)
 		return NULL;
 	memcpy(section, full, (size_t)(dot - full));
@@ -1203,6 +1404,7 @@ static void finish(struct loader *ld)
 {
 	struct config *cfg = ld->cfg;
 	size_t form = key_index("upstream", "form");
+	size_t json = key_index("upstream", "json");
 	size_t base = key_index("retry", "base_delay"), max = key_index("retry", "max_delay");
 	size_t lease = key_index("refresh", "lease"), timeout = key_index("upstream", "timeout");
 	const struct profile_ops *profile = profile_get(cfg->upstream.profile);
@@ -1219,15 +1421,15 @@ static void finish(struct loader *ld)
 	}
 	/* The default form (ciclo=1) and the roles a profile does not use are not its defaults. */
 	if (!profile->default_form && !ld->given[form])
-		free_form(cfg);
+		free_kvlist(&cfg->upstream.form);
 	for (size_t r = 0; r < NROLES; r++) {
 		if (roles[r].uses != 0 && !(profile->uses & roles[r].uses) && !ld->role_given[r] &&
 		    set_str(str_field(cfg, roles[r].off), "") != 0)
 			confyaml_oom(&ld->y);
 	}
-	for (size_t i = 0; i < cfg->upstream.nform && ld->given[form]; i++) {
+	for (size_t i = 0; i < cfg->upstream.form.n && ld->given[form]; i++) {
 		for (const char *const *r = profile->reserved_form; *r != NULL; r++) {
-			if (strcmp(cfg->upstream.form[i].name, *r) == 0) {
+			if (strcmp(cfg->upstream.form.v[i].name, *r) == 0) {
 				char full[CONFDIAG_PATH_MAX];
 				(void)snprintf(full, sizeof full, "upstream.form.%s", *r);
 				confyaml_error(&ld->y, &ld->form_marks[i], full,
@@ -1235,6 +1437,10 @@ static void finish(struct loader *ld)
 			}
 		}
 	}
+	/* A section of one profile's keys under another profile would be ignored: say so. */
+	if (ld->given[json] && cfg->upstream.profile != PROFILE_JSON)
+		confyaml_error(&ld->y, &ld->marks[json], "upstream.json",
+		    "only for upstream.profile: json (the profile is %s)", profile->name);
 	if (profile->check_config != NULL && (problem = profile->check_config(cfg, &key)) != NULL)
 		confyaml_error(&ld->y, given_mark(ld, key), key, "%s", problem);
 	if (cfg->retry.base_delay_ms > cfg->retry.max_delay_ms)

@@ -71,6 +71,7 @@ void row_free(struct row *row)
 	free(row->token);
 	free(row->cookies);
 	free(row->fingerprint);
+	free(row->access_token);
 	free(row->claim);
 	free(row);
 }
@@ -606,6 +607,8 @@ static int claim_rows(PGresult *res, struct row ***rows, size_t *n)
 		r->cookies = xstrdup(PQgetvalue(res, i, CLAIM_COL_COOKIES));
 		if (!PQgetisnull(res, i, CLAIM_COL_FINGERPRINT))
 			r->fingerprint = xstrdup(PQgetvalue(res, i, CLAIM_COL_FINGERPRINT));
+		if (!PQgetisnull(res, i, CLAIM_COL_ACCESS_TOKEN))
+			r->access_token = xstrdup(PQgetvalue(res, i, CLAIM_COL_ACCESS_TOKEN));
 		r->claim = xstrdup(PQgetvalue(res, i, CLAIM_COL_LEASE));
 		if (!r->id || !r->email || !r->token || !r->cookies || !r->claim)
 			goto oom;

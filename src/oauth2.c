@@ -173,6 +173,37 @@ static void error_code(struct json_object *root, char *buf, size_t size)
 			snprintf(buf, size, "%s", known[i]);
 }
 
+/*
+ * What a 401 or an error code that is the same for every row (RFC 6749 5.2:
+ * the client, the grant type, the scope, the request's form) says is wrong,
+ * or NULL when the answer is about the row.
+ */
+struct stop_cause {
+	const char *code, *cause, *check;
+};
+static const struct stop_cause stop_causes[] = {
+	{ "invalid_client", "refused the client credentials",
+	    "upstream.client_id, client_secret and client_auth" },
+	{ "unauthorized_client", "does not let this client use the refresh-token grant",
+	    "the client's settings at the provider" },
+	{ "unsupported_grant_type", "does not support the refresh-token grant", "upstream.url" },
+	{ "invalid_scope", "refused the requested scope", "upstream.form" },
+	{ "invalid_request", "refused the request as malformed", "upstream.form and client_auth" },
+};
+
+/*
+ * What a 401, or an error code that is the same for every row (RFC 6749 5.2:
+ * the client, the grant type, the scope, the request's form), says is wrong;
+ * NULL when the answer is about the row.
+ */
+static const struct stop_cause *stop_cause(long status, const char *code)
+{
+	for (size_t i = 0; i < sizeof(stop_causes) / sizeof(stop_causes[0]); i++)
+		if (strcmp(code, stop_causes[i].code) == 0)
+			return &stop_causes[i];
+	return status == 401 ? &stop_causes[0] : NULL;
+}
+
 void oauth2_judge_answer(long status, const char *body, size_t len, int too_big,
     const char *old_refresh, int need_expiry, long long now, struct verdict *out)
 {
@@ -187,10 +218,11 @@ void oauth2_judge_answer(long status, const char *body, size_t len, int too_big,
 	if (body == NULL || jsonutil_parse_exact(body, len, &root, &why) != 0)
 		root = NULL;
 	error_code(root, code, sizeof(code));
-	if (status == 401 || strcmp(code, "invalid_client") == 0) {
+	const struct stop_cause *stop = stop_cause(status, code);
+	if (stop != NULL) {
 		out->stop_run = 1;
-		verdict_set(out, ANSWER_FAILED, "client credentials refused (HTTP %ld%s%s)", status,
-		    code[0] ? " " : "", code);
+		verdict_set(out, ANSWER_FAILED, "the token endpoint %s (HTTP %ld%s%s): check %s",
+		    stop->cause, status, code[0] ? " " : "", code, stop->check);
 		goto out;
 	}
 	if (status == 400 && strcmp(code, "invalid_grant") == 0) {
@@ -266,8 +298,8 @@ static int oauth2_build(const struct config *cfg, const struct row *row, void **
 	memset(out, 0, sizeof(*out));
 	bad |= form_append(&out->body, "grant_type", "refresh_token") != 0;
 	bad |= !bad && form_append(&out->body, "refresh_token", row->token) != 0;
-	for (size_t i = 0; !bad && i < cfg->upstream.nform; i++)
-		bad |= form_append(&out->body, cfg->upstream.form[i].name, cfg->upstream.form[i].value) != 0;
+	for (size_t i = 0; !bad && i < cfg->upstream.form.n; i++)
+		bad |= form_append(&out->body, cfg->upstream.form.v[i].name, cfg->upstream.form.v[i].value) != 0;
 	if (!bad && id[0] != '\0' && cfg->upstream.client_auth == CLIENT_AUTH_FORM) {
 		bad |= form_append(&out->body, "client_id", id) != 0;
 		bad |= !bad && secret[0] != '\0' && form_append(&out->body, "client_secret", secret) != 0;
@@ -291,6 +323,21 @@ static void oauth2_judge(const struct config *cfg, const struct row *row, void *
 	    cfg->database.columns.expires_at[0] != '\0', (long long)time(NULL), out);
 }
 
+/* Profile: credentials that could never work fail here, not row by row at the endpoint. */
+static const char *oauth2_check_config(const struct config *cfg, const char **key)
+{
+	if (cfg->upstream.client_id[0] == '\0') {
+		*key = "upstream.client_id";
+		return "required by profile oauth2 (the token endpoint would refuse every row)";
+	}
+	if (cfg->upstream.client_secret[0] == '\0' && cfg->upstream.client_auth == CLIENT_AUTH_BASIC) {
+		*key = "upstream.client_secret";
+		return "required with client_auth: basic (a public client sends its client_id with"
+		       " client_auth: form)";
+	}
+	return NULL;
+}
+
 static const char *const oauth2_reserved[] = { "grant_type", "refresh_token", "client_id",
 	"client_secret", NULL };
 
@@ -302,6 +349,7 @@ const struct profile_ops profile_oauth2 = {
 	.mass_logout_causes = "the credentials of another client (upstream.client_id,"
 			      " upstream.client_secret), the token endpoint of another tenant"
 			      " (upstream.url)",
+	.check_config = oauth2_check_config,
 	.build = oauth2_build,
 	.judge = oauth2_judge,
 };

@@ -8,6 +8,7 @@
 static const struct profile_ops *const profiles[PROFILE_COUNT] = {
 	[PROFILE_AIMHARDER] = &profile_aimharder,
 	[PROFILE_OAUTH2] = &profile_oauth2,
+	[PROFILE_JSON] = &profile_json,
 };
 
 const struct profile_ops *profile_get(enum profile p)
@@ -60,11 +61,19 @@ void request_clear(struct request *r)
 {
 	if (r == NULL)
 		return;
+	/* Secrets (a token in the body, credentials in headers): not left in freed memory. */
+	if (r->body != NULL)
+		explicit_bzero(r->body, strlen(r->body));
 	free(r->body);
 	free(r->cookie);
-	if (r->authorization != NULL) /* a secret: do not leave it in freed memory */
+	if (r->authorization != NULL)
 		explicit_bzero(r->authorization, strlen(r->authorization));
 	free(r->authorization);
+	for (size_t i = 0; i < r->nheaders; i++) {
+		explicit_bzero(r->headers[i], strlen(r->headers[i]));
+		free(r->headers[i]);
+	}
+	free(r->headers);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -236,11 +236,13 @@ char *sqlbuild_claim(const struct sqlctx *c)
 	struct strbuf b = { 0 };
 	const struct sqlnames *n = c->names;
 	const char *a = n->alias, *id = n->col[COL_ID];
-	char cookies[200], fp[200];
+	char cookies[200], fp[200], at[200];
 	snprintf(cookies, sizeof(cookies), "%s%s::text", n->col[COL_COOKIES] ? "t." : "NULL",
 	    n->col[COL_COOKIES] ? n->col[COL_COOKIES] : "");
 	snprintf(fp, sizeof(fp), "%s%s::text", n->col[COL_FINGERPRINT] ? "t." : "NULL",
 	    n->col[COL_FINGERPRINT] ? n->col[COL_FINGERPRINT] : "");
+	snprintf(at, sizeof(at), "%s%s::text", n->col[COL_ACCESS_TOKEN] ? "t." : "NULL",
+	    n->col[COL_ACCESS_TOKEN] ? n->col[COL_ACCESS_TOKEN] : "");
 	char idc[160], emailc[160], tokenc[160];
 	snprintf(idc, sizeof(idc), "t.%s::text", id);
 	snprintf(emailc, sizeof(emailc), "t.%s::text", n->col[COL_EMAIL]);
@@ -252,6 +254,7 @@ char *sqlbuild_claim(const struct sqlctx *c)
 		[CLAIM_COL_COOKIES] = cookies,
 		[CLAIM_COL_FINGERPRINT] = fp,
 		[CLAIM_COL_LEASE] = LEASE_TEXT("t.token_update_claimed_until"),
+		[CLAIM_COL_ACCESS_TOKEN] = at,
 	};
 	strbuf_printf(&b, "WITH due AS MATERIALIZED (SELECT %s.%s AS id FROM %s AS %s WHERE ", a, id,
 	    n->table, a);

@@ -216,7 +216,7 @@ static void start(struct sweep *s, struct job *j)
 	struct request req;
 	if (s->profile->build(s->cfg, j->row, &j->pstate, &req, err, sizeof(err)) != 0)
 		goto bad;
-	if (upstream_start(s->up, j, req.body, req.cookie, req.authorization) != 0) {
+	if (upstream_start(s->up, j, &req) != 0) {
 		snprintf(err, sizeof(err), "could not start the request");
 		request_clear(&req);
 		goto bad;
@@ -318,13 +318,12 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 	}
 	if (a.stop_run) {
 		/* Every row would fail the same way: stop, and leave this row as it was. */
-		if (!s->st->credentials_refused)
-			log_error("sweep", "upstream refused the client credentials (%s): stopping the run;"
-					   " rows are left as they were", a.reason);
-		s->st->credentials_refused = 1;
+		if (!s->st->upstream_refused)
+			log_error("sweep", "stopping the run, rows left as they were: %s", a.reason);
+		s->st->upstream_refused = 1;
 		finish(s, j, OUTCOME_RELEASED, NULL, NULL);
 		verdict_clear(&a);
-		drain(s, "client credentials refused");
+		drain(s, "the upstream refuses our configuration");
 		return;
 	}
 	breaker_record(&s->breaker, a.kind);
@@ -528,7 +527,7 @@ static int exit_code(const struct sweep_stats *st)
 		return EXIT_DATABASE;
 	if (st->stopped_by_signal)
 		return EXIT_SIGNAL;
-	return st->count[OUTCOME_FAILED] > 0 || st->breaker_open || st->credentials_refused ||
+	return st->count[OUTCOME_FAILED] > 0 || st->breaker_open || st->upstream_refused ||
 		st->mass_logout
 	    ? EXIT_FAILED_ROWS
 	    : EXIT_OK;

@@ -32,8 +32,8 @@ char *tokenupdate_request_body(const struct config *cfg, const char *token,
 		return NULL;
 	if (fp != NULL && fp[0] != '\0' && form_append(&body, "fingerprint", fp) != 0)
 		return NULL;
-	for (size_t i = 0; cfg != NULL && i < cfg->upstream.nform; i++)
-		if (form_append(&body, cfg->upstream.form[i].name, cfg->upstream.form[i].value) != 0)
+	for (size_t i = 0; cfg != NULL && i < cfg->upstream.form.n; i++)
+		if (form_append(&body, cfg->upstream.form.v[i].name, cfg->upstream.form.v[i].value) != 0)
 			return NULL; /* form_append freed body */
 	return body;
 }

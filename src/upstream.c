@@ -499,9 +499,10 @@ out:
 	return t;
 }
 
-int upstream_start(struct upstream *up, void *owner, const char *body, const char *cookie,
-    const char *authorization)
+int upstream_start(struct upstream *up, void *owner, const struct request *req)
 {
+	const char *cookie = req->cookie, *authorization = req->authorization;
+	char ctype[64];
 	const struct config *cfg = up->cfg;
 	/* Easy handles are reused: no per-request set-up, no allocator churn. */
 	struct transfer *t = up->spare;
@@ -514,10 +515,12 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 	t->next = NULL;
 	t->owner = owner;
 	t->max = (size_t)cfg->upstream.max_response_bytes;
-	t->req_body = strdup(body);
+	t->req_body = strdup(req->body);
 	if (t->req_body == NULL)
 		goto fail;
-	t->headers = curl_slist_append(NULL, "Content-Type: application/x-www-form-urlencoded");
+	(void)snprintf(ctype, sizeof(ctype), "Content-Type: %s",
+	    req->content_type != NULL ? req->content_type : "application/x-www-form-urlencoded");
+	t->headers = curl_slist_append(NULL, ctype);
 	/* Small bodies need no 100-continue round trip. */
 	t->headers = t->headers ? curl_slist_append(t->headers, "Expect:") : NULL;
 	if (t->headers == NULL)
@@ -527,6 +530,15 @@ int upstream_start(struct upstream *up, void *owner, const char *body, const cha
 	if (authorization != NULL && authorization[0] != '\0' &&
 	    (t->headers = add_header(t->headers, "Authorization", authorization)) == NULL)
 		goto fail;
+	for (size_t i = 0; i < req->nheaders; i++) {
+		struct curl_slist *h = curl_slist_append(t->headers, req->headers[i]);
+		if (h == NULL) {
+			curl_slist_free_all(t->headers);
+			t->headers = NULL;
+			goto fail;
+		}
+		t->headers = h;
+	}
 	CURL *e = t->easy;
 	int bad = 0;
 	bad |= curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->req_body) != CURLE_OK;

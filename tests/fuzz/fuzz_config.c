@@ -34,10 +34,10 @@ static void check_config(const struct config *c)
 	FUZZ_ASSERT(c->upstream.ca_file != NULL && c->upstream.client_id != NULL);
 	FUZZ_ASSERT(c->upstream.client_secret != NULL);
 	FUZZ_ASSERT(c->metrics.textfile != NULL && c->notify.webhook_url != NULL);
-	FUZZ_ASSERT(c->upstream.nform <= MAX_FORM_FIELDS);
-	FUZZ_ASSERT(c->upstream.nform == 0 || c->upstream.form != NULL);
-	for (size_t i = 0; i < c->upstream.nform; i++)
-		FUZZ_ASSERT(c->upstream.form[i].name != NULL && c->upstream.form[i].value != NULL);
+	FUZZ_ASSERT(c->upstream.form.n <= MAX_FORM_FIELDS);
+	FUZZ_ASSERT(c->upstream.form.n == 0 || c->upstream.form.v != NULL);
+	for (size_t i = 0; i < c->upstream.form.n; i++)
+		FUZZ_ASSERT(c->upstream.form.v[i].name != NULL && c->upstream.form.v[i].value != NULL);
 	FUZZ_ASSERT(c->upstream.ncapture <= MAX_CAPTURE_COOKIES);
 	for (size_t i = 0; i < c->upstream.ncapture; i++)
 		FUZZ_ASSERT(c->upstream.capture_cookies[i] != NULL);

@@ -16,6 +16,9 @@
 #define NAME "t.yaml"
 /* Two lines that make a document valid; keys after it start on line 3. */
 #define DB "database:\n  url: postgres://h/db\n"
+/* The client an oauth2 config must name (SPEC: an empty client_id is a config error). */
+#define OA2_CLIENT_ID "  client_id: app\n"
+#define OA2_CLIENT OA2_CLIENT_ID "  client_auth: form\n"
 /* What a literal secret looks like in these tests: it must never show. */
 #define SECRET "s3cr3t-pw"
 
@@ -202,9 +205,9 @@ static void assert_defaults(const struct config *c)
 	ck_assert_int_eq(c->upstream.profile, PROFILE_AIMHARDER);
 	ck_assert_str_eq(c->upstream.url, "https://aimharder.com/api/tokenUpdate");
 	ck_assert_str_eq(c->upstream.fingerprint, "");
-	ck_assert_uint_eq(c->upstream.nform, 1);
-	ck_assert_str_eq(c->upstream.form[0].name, "ciclo");
-	ck_assert_str_eq(c->upstream.form[0].value, "1");
+	ck_assert_uint_eq(c->upstream.form.n, 1);
+	ck_assert_str_eq(c->upstream.form.v[0].name, "ciclo");
+	ck_assert_str_eq(c->upstream.form.v[0].value, "1");
 	ck_assert_uint_eq(c->upstream.ncapture, 2);
 	ck_assert_str_eq(c->upstream.capture_cookies[0], "AWSALB");
 	ck_assert_str_eq(c->upstream.capture_cookies[1], "AWSALBCORS");
@@ -332,11 +335,11 @@ START_TEST(test_full_document)
 	ck_assert_int_eq(c->upstream.profile, PROFILE_OAUTH2);
 	ck_assert_str_eq(c->upstream.url, "https://idp.example/oauth/token");
 	ck_assert_str_eq(c->upstream.fingerprint, "fp-value");
-	ck_assert_uint_eq(c->upstream.nform, 2);
-	ck_assert_str_eq(c->upstream.form[0].name, "scope");
-	ck_assert_str_eq(c->upstream.form[0].value, "openid offline");
-	ck_assert_str_eq(c->upstream.form[1].name, "audience");
-	ck_assert_str_eq(c->upstream.form[1].value, "api");
+	ck_assert_uint_eq(c->upstream.form.n, 2);
+	ck_assert_str_eq(c->upstream.form.v[0].name, "scope");
+	ck_assert_str_eq(c->upstream.form.v[0].value, "openid offline");
+	ck_assert_str_eq(c->upstream.form.v[1].name, "audience");
+	ck_assert_str_eq(c->upstream.form.v[1].value, "api");
 	ck_assert_uint_eq(c->upstream.ncapture, 2);
 	ck_assert_str_eq(c->upstream.capture_cookies[0], "SID");
 	ck_assert_str_eq(c->upstream.capture_cookies[1], "__Host-x");
@@ -386,7 +389,7 @@ static const struct {
 	const char *swant; /* for string fields */
 } ok_cases[] = {
 	{ DB "upstream:\n  profile: aimharder\n", F_PROFILE, PROFILE_AIMHARDER, NULL },
-	{ DB "upstream:\n  profile: oauth2\n", F_PROFILE, PROFILE_OAUTH2, NULL },
+	{ DB "upstream:\n  profile: oauth2\n" OA2_CLIENT, F_PROFILE, PROFILE_OAUTH2, NULL },
 	{ DB "upstream:\n  client_auth: basic\n", F_CLIENT_AUTH, CLIENT_AUTH_BASIC, NULL },
 	{ DB "upstream:\n  client_auth: form\n", F_CLIENT_AUTH, CLIENT_AUTH_FORM, NULL },
 	{ DB "refresh:\n  on_logout: delete\n", F_ON_LOGOUT, ON_LOGOUT_DELETE, NULL },
@@ -399,11 +402,11 @@ static const struct {
 	{ DB "log:\n  level: error\n", F_LOG_LEVEL, LOG_LEVEL_ERROR, NULL },
 	{ DB "log:\n  level: \"${RT_UNSET:-warn}\"\n", F_LOG_LEVEL, LOG_LEVEL_WARN, NULL },
 	/* oauth2 drops aimharder's form and cookie/fingerprint columns unless given. */
-	{ DB "upstream:\n  profile: oauth2\n", F_NFORM, 0, NULL },
-	{ DB "upstream:\n  form: {scope: x}\n  profile: oauth2\n", F_NFORM, 1, NULL },
-	{ DB "upstream:\n  profile: oauth2\n", F_COOKIES_COL, 0, "" },
-	{ DB "upstream:\n  profile: oauth2\n", F_FP_COL, 0, "" },
-	{ "upstream:\n  profile: oauth2\n" DB "  columns:\n    cookies: c\n", F_COOKIES_COL, 0, "c" },
+	{ DB "upstream:\n  profile: oauth2\n" OA2_CLIENT, F_NFORM, 0, NULL },
+	{ DB "upstream:\n  form: {scope: x}\n  profile: oauth2\n" OA2_CLIENT, F_NFORM, 1, NULL },
+	{ DB "upstream:\n  profile: oauth2\n" OA2_CLIENT, F_COOKIES_COL, 0, "" },
+	{ DB "upstream:\n  profile: oauth2\n" OA2_CLIENT, F_FP_COL, 0, "" },
+	{ "upstream:\n  profile: oauth2\n" OA2_CLIENT DB "  columns:\n    cookies: c\n", F_COOKIES_COL, 0, "c" },
 	{ DB "upstream:\n  form: {}\n", F_NFORM, 0, NULL },
 	{ DB "upstream:\n  form:\n", F_NFORM, 0, NULL },
 	{ DB "upstream:\n  form: {a: \"1\", b: ~, c: \"\"}\n", F_NFORM, 3, NULL },
@@ -472,7 +475,7 @@ START_TEST(test_ok_cases)
 	case F_ON_LOGOUT: got = c->refresh.on_logout; break;
 	case F_LOG_FORMAT: got = c->log.format; break;
 	case F_LOG_LEVEL: got = c->log.level; break;
-	case F_NFORM: got = (long)c->upstream.nform; break;
+	case F_NFORM: got = (long)c->upstream.form.n; break;
 	case F_NCAPTURE: got = (long)c->upstream.ncapture; break;
 	case F_URL: sgot = c->database.url; break;
 	case F_UPSTREAM_URL: sgot = c->upstream.url; break;
@@ -615,7 +618,7 @@ static const struct {
 	{ DB "upstream:\n  client_auth: header\n",
 	  { "t.yaml:4:16: upstream.client_auth: must be one of basic, form (got 'header')" } },
 	{ DB "upstream:\n  profile: saml\n",
-	  { "t.yaml:4:12: upstream.profile: must be one of aimharder, oauth2 (got 'saml')" } },
+	  { "t.yaml:4:12: upstream.profile: must be one of aimharder, oauth2, json (got 'saml')" } },
 	/* Wrong types. */
 	{ DB "refresh: 5\n", { "t.yaml:3:10: refresh: expected a mapping, got a single value" } },
 	{ DB "refresh: [1, 2]\n", { "t.yaml:3:10: refresh: expected a mapping, got a list" } },
@@ -709,8 +712,19 @@ static const struct {
 	/* Checks across keys. */
 	{ DB "upstream:\n  form: {token: x}\n",
 	  { "t.yaml:4:10: upstream.form.token: reserved: the refresher sets this field itself" } },
-	{ DB "upstream:\n  profile: oauth2\n  form: {scope: a, grant_type: x}\n",
+	{ DB "upstream:\n  profile: oauth2\n  form: {scope: a, grant_type: x}\n" OA2_CLIENT,
 	  { "t.yaml:5:20: upstream.form.grant_type: reserved: the refresher sets this field itself" } },
+	/* oauth2 without a client, or Basic auth without a secret: every row would be refused. */
+	{ DB "upstream:\n  profile: oauth2\n",
+	  { "t.yaml: upstream.client_id: required by profile oauth2 (the token endpoint would refuse every row)" } },
+	{ DB "upstream:\n  profile: oauth2\n  client_id: \"\"\n  client_secret: s\n",
+	  { "t.yaml:5:3: upstream.client_id: required by profile oauth2 (the token endpoint would refuse every row)" } },
+	{ DB "upstream:\n  profile: oauth2\n  client_id: ${RT_UNSET:-}\n  client_auth: form\n",
+	  { "t.yaml:5:3: upstream.client_id: required by profile oauth2 (the token endpoint would refuse every row)" } },
+	{ DB "upstream:\n  profile: oauth2\n  client_id: app\n",
+	  { "t.yaml: upstream.client_secret: required with client_auth: basic (a public client sends its client_id with client_auth: form)" } },
+	{ DB "upstream:\n  profile: oauth2\n  client_id: app\n  client_secret: \"\"\n  client_auth: basic\n",
+	  { "t.yaml:6:3: upstream.client_secret: required with client_auth: basic (a public client sends its client_id with client_auth: form)" } },
 	{ DB "retry:\n  base_delay: 1m\n",
 	  { "t.yaml:4:3: retry.base_delay: must not be more than retry.max_delay (30s)" } },
 	{ DB "retry:\n  max_delay: 100ms\n",
@@ -1135,7 +1149,7 @@ static const struct {
 	  "${AIMHARDER_FINGERPRINT}" },
 	{ DB "upstream:\n  fingerprint: ${RT_SET:-fp}\n", "upstream.fingerprint",
 	  "${AIMHARDER_FINGERPRINT}" },
-	{ DB "upstream:\n  profile: oauth2\n  client_secret: " SECRET "\n", "upstream.client_secret",
+	{ DB "upstream:\n  profile: oauth2\n  client_secret: " SECRET "\n" OA2_CLIENT_ID, "upstream.client_secret",
 	  "${OAUTH_CLIENT_SECRET}" },
 	{ DB "notify:\n  webhook_url: https://hooks.example/" SECRET "\n", "notify.webhook_url",
 	  "${REFRESHER_WEBHOOK_URL}" },

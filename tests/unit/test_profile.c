@@ -16,7 +16,8 @@ START_TEST(test_table_is_consistent)
 		ck_assert_ptr_eq(profile_find(p->name, &found), p);
 		ck_assert_int_eq(found, i);
 		ck_assert_ptr_nonnull(p->reserved_form);
-		ck_assert_ptr_nonnull(p->reserved_form[0]); /* at least the token's own field */
+		/* A form profile reserves at least the token's own field; json takes no form at all. */
+		ck_assert(p->reserved_form[0] != NULL || i == PROFILE_JSON);
 		ck_assert_ptr_nonnull(p->mass_logout_causes);
 		ck_assert_ptr_nonnull(p->build);
 		ck_assert_ptr_nonnull(p->judge);
@@ -30,6 +31,7 @@ START_TEST(test_table_is_consistent)
 	ck_assert_ptr_eq(profile_get(PROFILE_COUNT), profile_get(PROFILE_AIMHARDER));
 	ck_assert_ptr_eq(profile_get(PROFILE_AIMHARDER), &profile_aimharder);
 	ck_assert_ptr_eq(profile_get(PROFILE_OAUTH2), &profile_oauth2);
+	ck_assert_ptr_eq(profile_get(PROFILE_JSON), &profile_json);
 }
 END_TEST
 

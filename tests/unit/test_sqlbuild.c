@@ -99,7 +99,8 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`aimharder_token`,"
 		    " t.`aimharder_cookies`::text, t.`fingerprint`::text,"
-		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US'),"
+		    " NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -203,7 +204,8 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`aimharder_token`,"
 		    " t.`aimharder_cookies`::text, t.`fingerprint`::text,"
-		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US'),"
+		    " NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -327,7 +329,7 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`refresh_token`, NULL::text,"
 		    " NULL::text, to_char(t.token_update_claimed_until AT TIME ZONE 'UTC',"
-		    " 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " 'YYYY-MM-DD`T`HH24:MI:SS.US'), t.`access_token`::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -434,7 +436,7 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`UserId` = due.id"
 		    " RETURNING t.`UserId`::text, t.`user`::text, t.`order`, t.`Cookies`::text,"
 		    " t.`select`::text, to_char(t.token_update_claimed_until AT TIME ZONE 'UTC',"
-		    " 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " 'YYYY-MM-DD`T`HH24:MI:SS.US'), NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -544,7 +546,8 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`aimharder_token`,"
 		    " t.`aimharder_cookies`::text, t.`fingerprint`::text,"
-		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US'),"
+		    " NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -668,7 +671,8 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`aimharder_token`,"
 		    " t.`aimharder_cookies`::text, t.`fingerprint`::text,"
-		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US'),"
+		    " NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -783,7 +787,8 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`aimharder_token`,"
 		    " t.`aimharder_cookies`::text, t.`fingerprint`::text,"
-		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US'),"
+		    " NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -889,7 +894,8 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`aimharder_token`,"
 		    " t.`aimharder_cookies`::text, t.`fingerprint`::text,"
-		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US'),"
+		    " NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"
@@ -1023,7 +1029,8 @@ static const struct stmt_case {
 		    " FROM due WHERE t.`id` = due.id"
 		    " RETURNING t.`id`::text, t.`user_email`::text, t.`aimharder_token`,"
 		    " t.`aimharder_cookies`::text, t.`fingerprint`::text,"
-		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US')",
+		    " to_char(t.token_update_claimed_until AT TIME ZONE 'UTC', 'YYYY-MM-DD`T`HH24:MI:SS.US'),"
+		    " NULL::text",
 		.write = "WITH res AS MATERIALIZED (SELECT *"
 		    " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],"
 		    " $7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS x(id, kind, sent, tok, cookies,"

@@ -51,8 +51,8 @@ START_TEST(test_body_table)
 
 	memset(&cfg, 0, sizeof cfg);
 	cfg.upstream.fingerprint = (char *)c->cfg_fp;
-	cfg.upstream.form = body_form;
-	cfg.upstream.nform = c->nform;
+	cfg.upstream.form.v = body_form;
+	cfg.upstream.form.n = c->nform;
 	body = tokenupdate_request_body(&cfg, c->token, c->row_fp);
 	ck_assert_ptr_nonnull(body);
 	ck_assert_str_eq(body, c->want);
@@ -104,7 +104,7 @@ START_TEST(test_build_no_fingerprint)
 	memset(&cfg, 0, sizeof cfg);
 	cfg.upstream.fingerprint = (char *)"";
 	for (size_t i = 0; i < sizeof row_fps / sizeof row_fps[0]; i++) {
-		struct row row = { id, NULL, token, cookies, (char *)row_fps[i], NULL };
+		struct row row = { .id = id, .token = token, .cookies = cookies, .fingerprint = (char *)row_fps[i] };
 		struct request req;
 		void *state = NULL;
 
@@ -117,7 +117,7 @@ START_TEST(test_build_no_fingerprint)
 	/* With upstream.fingerprint set, the same rows are sent with it. */
 	cfg.upstream.fingerprint = (char *)"cfg-fp";
 	for (size_t i = 0; i < sizeof row_fps / sizeof row_fps[0]; i++) {
-		struct row row = { id, NULL, token, cookies, (char *)row_fps[i], NULL };
+		struct row row = { .id = id, .token = token, .cookies = cookies, .fingerprint = (char *)row_fps[i] };
 		struct request req;
 		void *state = NULL;
 
