@@ -1414,6 +1414,22 @@ respond_json(struct MHD_Connection *conn, const char *token, bool nested, const 
 		rp->status = 0; /* the server is stopping or the client left */
 		return MHD_NO;
 	}
+	if (IS("jhuge") || IS("jhuge401") || IS("jhuge503")) { /* over max_response_bytes */
+		unsigned st = IS("jhuge") ? 200 : IS("jhuge401") ? 401 : 503;
+		char *pad = malloc(HUGE_BYTES + 1);
+
+		if (pad == NULL)
+			die("out of memory");
+		memset(pad, 'x', HUGE_BYTES);
+		pad[HUGE_BYTES] = '\0';
+		if (st == 200)
+			snprintf(rp->issued, ISSUED_MAX, "jr-%s", hex);
+		body = st == 200 ? fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"%s\","
+					"\"expiresIn\":900,\"pad\":\"%s\"}", hex, rp->issued, pad) :
+				   fmt("{\"error\":\"%u\",\"pad\":\"%s\"}", st, pad);
+		free(pad);
+		return answer(conn, rp->status = st, "application/json", body, (const char *)NULL);
+	}
 	if (IS("jlogout") || IS("jholdlogout"))
 		return ERR(401, "{\"error\":\"Unauthorized\",\"message\":\"refresh token expired\"}");
 	if (IS("jforbid"))
@@ -1866,6 +1882,7 @@ static const char USAGE[] =
     "  jlogout 401  jforbid 403  jdown 500  jflaky 503 once  jlimit 429 once, Retry-After: 1\n"
     "  jbearer         401 unless Authorization is \"Bearer at-TOKEN\"; rotates to jbearer-HEX\n"
     "                  with accessToken at-jbearer-HEX\n"
+    "  jhuge, jhuge401, jhuge503  200 (rotation), 401, 503 with a 200 KiB body\n"
     "  jhold           rotation once the file CONTROL/release exists\n"
     "  jholdlogout     401 once the file CONTROL/release exists\n"
     "  jarray jstring jnull jempty jnonjson         200 bodies that are not a JSON object\n"

@@ -376,6 +376,9 @@ for f_mode in jlogout jforbid jdown jarray jstring jnull jempty jnonjson; do
 done
 check_eq "json: jlogout jforbid jdown, then 2xx bodies that are not objects (never nested)" \
 	"401 403 500 200 200 200 200 200 " "$f_statuses"
+check_eq "json jhuge, jhuge401, jhuge503: 200 KiB bodies (JSON objects)" "200 401 503 " \
+	"$(for f_mode in jhuge jhuge401 jhuge503; do echo -n "$(f_jpost /api/auth/refresh "{\"refreshToken\":\"$f_mode-1\"}") "
+		[[ $(jq -r .pad "$F_DIR/body" | wc -c) -gt 200000 ]] || echo -n "small "; done)"
 check_eq "json: the non-object bodies" '[{"accessToken":"at-in-an-array","expiresIn":900}]|"ok"|null||<html>Signed in</html>' \
 	"$(for f_mode in jarray jstring jnull jempty jnonjson; do f_jpost /api/v2/refresh "{\"refreshToken\":\"$f_mode-1\"}" >/dev/null; cat "$F_DIR/body"; echo -n '|'; done | sed 's/|$//')"
 f_now=$(date +%s)
@@ -420,7 +423,7 @@ f_usage=$("$FAKEUP_BIN" --help 2>&1)
 for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold holdlogout trickle \
 	bad redirect nonjson empty badtoken spacetoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
 	evilcookie jr jkeep jjwt jstrin jat jrfc jrfcneg jrfcz jboth jnoexp jrtnull jesc jlogout jforbid jdown \
-	jflaky jlimit jbearer jhold jholdlogout jarray jstring jnull jempty jnonjson jexpbad jexpobj jatnum jatempty jatctl \
+	jflaky jlimit jbearer jhold jholdlogout jhuge jhuge401 jhuge503 jarray jstring jnull jempty jnonjson jexpbad jexpobj jatnum jatempty jatctl \
 	jnoat jrtempty jrtnum; do
 	check_match "usage: names the $f_mode answer" " ${f_mode}[ ,]" "$f_usage"
 done
