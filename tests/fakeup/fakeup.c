@@ -1501,10 +1501,12 @@ respond_json(struct MHD_Connection *conn, const char *token, bool nested, const 
 	/* rotation variants */
 	} else if (IS("jrtnull")) { /* null: not rotated */
 		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":null,\"expiresIn\":900}", hex);
-	} else if (IS("jesc")) { /* a rotated token written with escapes: jesc-q"b\s/A-HEX */
+	} else if (IS("jesc")) {
+		/* rotated tokens written with escapes: jesc-q"b\s/A-HEX and at-<that> (the jbearer
+		 * convention, so the next request's Authorization can be checked too) */
 		snprintf(rp->issued, ISSUED_MAX, "jesc-q\"b\\s/A-%s", hex);
-		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"jesc-q\\\"b\\\\s\\/\\u0041-%s\","
-			    "\"expiresIn\":900}", hex, hex);
+		inner = fmt("{\"accessToken\":\"at-jesc-q\\\"b\\\\s\\/\\u0041-%s\","
+			    "\"refreshToken\":\"jesc-q\\\"b\\\\s\\/\\u0041-%s\",\"expiresIn\":900}", hex, hex);
 	} else if (IS("jbearer")) { /* keeps the at-<token> convention for the next request */
 		snprintf(rp->issued, ISSUED_MAX, "jbearer-%s", hex);
 		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"%s\",\"expiresIn\":900}",
@@ -1878,7 +1880,8 @@ static const char USAGE[] =
     "  jrfc, jrfcneg   expiresAt RFC 3339: now+3600 at +02:00, now+5400 at -05:30\n"
     "  jrfcz           expiresAt now+4500 as ...T..:..:...123Z     jboth  expiresIn 900 and expiresAt\n"
     "  jnoexp          no expiry at all   jrtnull  refreshToken null   jesc  rotates to\n"
-    "                  jesc-q\"b\\s/A-HEX, written with escapes (\\\" \\\\ \\/ \\u0041)\n"
+    "                  jesc-q\"b\\s/A-HEX, accessToken at-<that>, written with escapes\n"
+    "                  (\\\" \\\\ \\/ \\u0041)\n"
     "  jlogout 401  jforbid 403  jdown 500  jflaky 503 once  jlimit 429 once, Retry-After: 1\n"
     "  jbearer         401 unless Authorization is \"Bearer at-TOKEN\"; rotates to jbearer-HEX\n"
     "                  with accessToken at-jbearer-HEX\n"

@@ -351,6 +351,7 @@ check_eq "json jesc: the rotated token is written with escapes and means jesc-q\
 	"$(f_jpost /api/auth/refresh '{"refreshToken":"jesc-1"}') $(grep -o '"refreshToken":"jesc-[^-]*-' "$F_DIR/body")"
 check_eq "json jesc: the log's issued token is the decoded one" "$(jq -r .refreshToken "$F_DIR/body")" \
 	"$(fake_issued_tokens | tail -n 1)"
+check_eq "json jesc: the access token is at-<the new token>" true "$(jq '.accessToken == "at-" + .refreshToken' "$F_DIR/body")"
 check_eq "json jbearer: the row's access token (at-TOKEN) is accepted, rotates keeping the convention" \
 	"200 ok true" \
 	"$(f_jpost /api/auth/refresh '{"refreshToken":"jbearer-1"}' -H 'Authorization: Bearer at-jbearer-1') $(f_jlast bearer) $(jq '.accessToken == "at-" + .refreshToken' "$F_DIR/body")"
