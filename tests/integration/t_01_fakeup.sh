@@ -206,7 +206,7 @@ check_eq "body over 1 MiB: 413" 413 \
 
 # concurrency: many requests held at once, then released together
 fake_reset_stats
-rm -f "$FAKE_CONTROL/release"
+fake_hold
 f_pids=()
 for i in $(seq 1 50); do
 	curl -s -o /dev/null --max-time 20 --data "token=hold-c$i" "$FAKE_URL" &
@@ -298,7 +298,7 @@ check_eq "evilcookie: the last two Set-Cookie lines are the ok cookies, tied to 
 	"$(grep -a '^Set-Cookie: ' "$F_DIR/raw" | tail -n 2 | tr -d '\r' | paste -sd '|')"
 
 # stats: connections
-rm -f "$FAKE_CONTROL/release"
+fake_hold
 curl -s -o /dev/null --max-time 20 --data "token=hold-conn" "$FAKE_URL" &
 f_conn_pid=$!
 wait_for f_in_flight_is 1
@@ -363,7 +363,7 @@ check_eq "json jlimit: 429 with Retry-After: 1, then 200" "429 1 200" \
 	"$(f_jpost /api/auth/refresh '{"refreshToken":"jlimit-1"}') $(f_header Retry-After) $(f_jpost /api/auth/refresh '{"refreshToken":"jlimit-1"}')"
 check_eq "json jflaky: 503, then 200" "503 200" \
 	"$(f_jpost /api/auth/refresh '{"refreshToken":"jflaky-1"}') $(f_jpost /api/auth/refresh '{"refreshToken":"jflaky-1"}')"
-rm -f "$FAKE_CONTROL/release"
+fake_hold
 f_jpost /api/auth/refresh '{"refreshToken":"jholdlogout-1"}' >"$F_DIR/held" &
 f_conn_pid=$!
 wait_for f_in_flight_is 1

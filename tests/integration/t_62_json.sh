@@ -303,7 +303,7 @@ for m in jhuge jhuge401 jhuge503; do jfailed "$m" 'over [0-9]+ bytes'; done
 # --- the token guard: a user logs in again while we call; nothing written, nothing deleted ----
 q "DELETE FROM oauth_sessions"
 : >"$FAKE_LOG"
-rm -f "$FAKE_CONTROL/release"
+fake_hold
 jcfg
 jseed 1 jhold
 jseed 1 jholdlogout
