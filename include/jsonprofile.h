@@ -3,6 +3,8 @@
 #define REFRESHER_JSONPROFILE_H
 
 #include <stddef.h>
+#include <json-c/json.h>
+
 #include "config.h"
 #include "profile.h"
 

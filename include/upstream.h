@@ -35,13 +35,14 @@ struct upstream *upstream_new(const struct config *cfg, struct loop *lp);
 void upstream_free(struct upstream *up);
 
 /*
- * Starts POST cfg->upstream.url with req's body (of req's content type,
- * copied), a Cookie header when req's cookie is non-empty, an Authorization
- * header when its authorization is non-empty, and its more header lines.
- * owner comes back in upstream_done. Returns 0, or -1 (logged) when the
- * transfer could not start.
+ * Starts POST cfg->upstream.url with req's body (of req's content type; the
+ * body is taken, req->body is NULL afterwards, whatever the result), a
+ * Cookie header when req's cookie is non-empty, an Authorization header when
+ * its authorization is non-empty, and its more header lines. owner comes
+ * back in upstream_done. Returns 0, or -1 (logged) when the transfer could
+ * not start.
  */
-int upstream_start(struct upstream *up, void *owner, const struct request *req)
+int upstream_start(struct upstream *up, void *owner, struct request *req)
     __attribute__((warn_unused_result));
 
 /* Transfers on the wire. */

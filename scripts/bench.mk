@@ -37,5 +37,5 @@ profile: all $(BUILD)/fakeup $(BENCH_TOOLS)
 	  CALLGRIND_OUT=$(abspath $(PROFILE_OUT))/callgrind.out scripts/bench.sh $(PROFILE_CASE)
 	@n=$$(echo "$(PROFILE_CASE)" | cut -d/ -f1 | sed 's/k$$/000/; s/M$$/000000/'); \
 	  ir=$$(callgrind_annotate $(PROFILE_OUT)/callgrind.out | awk '/PROGRAM TOTALS/ {gsub(",", "", $$1); print $$1}'); \
-	  echo "profile: $(PROFILE_CASE): $$ir instructions, $$((ir / n)) per row (callgrind, whole process)"; \
+	  echo "profile: $(PROFILE_CASE): $$ir instructions, $$((ir / (n > 0 ? n : 1))) per row (callgrind, whole process; N=0: the whole run)"; \
 	  callgrind_annotate --inclusive=yes $(PROFILE_OUT)/callgrind.out | grep -E '^ *[0-9,]+ .* src/.*\[' | head -16

@@ -24,6 +24,14 @@
 #   bB       refresh.batch_size B (default: the refresher's own, 256)
 #   once     log every upstream call and prove each seeded token was called exactly once
 #            (implied by xP)
+#   startup  time the first steps: from exec to the due count (the first claim is sent right
+#            after it), to the first request the upstream receives, and the run's CPU; with N=0
+#            a run with nothing due (implies once)
+#   node     the upstream is scripts/bench/nodeup.js (a single-threaded Node.js http server)
+#            instead of the C fake: an independent second upstream
+#   h2       the upstream is nodeup.js speaking HTTP/2 over TLS (a self-signed certificate
+#            for 127.0.0.1, trusted through upstream.ca_file): the run's requests are streams
+#            multiplexed on one connection
 # and wpath/N[/dbD] measures the write path alone (build/bench-wpath: src/db.c's claim and
 # write-back statements without HTTP, one connection), the ceiling of an L=0 sweep.
 #
@@ -248,8 +256,8 @@ db_rtt_ms() {
 		sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.2f", v[int((NR + 1) / 2)]; else print "-" }'
 }
 
-# write_case_config FILE C URL: the default config but for the upstream (and the fingerprint of
-# the rows that have none), concurrency, deadline
+# write_case_config FILE C URL [CA]: the default config but for the upstream (its CA bundle, and
+# the fingerprint of the rows that have none), concurrency, deadline
 # (the refresh section comes last, so a case may append keys to it).
 # shellcheck disable=SC2016 # ${BENCH_DB_URL} is for the refresher to expand
 write_case_config() {
@@ -259,6 +267,7 @@ write_case_config() {
 		upstream:
 		  url: $3
 		  fingerprint: bench-default-fp
+		  ca_file: "${4:-}"
 		refresh:
 		  concurrency: $2
 		  max_runtime: 0
@@ -378,9 +387,65 @@ run_wpath() {
 		"db_rtt=${rtt}ms ${out#*rows_per_s=[0-9]* }"
 }
 
+# node_start node|h2 [nodeup.js options]: starts scripts/bench/nodeup.js as the case's upstream
+# in the fake's place (FAKE_PID, FAKE_PORT, FAKE_URL; fake_stats and fake_stop work on it). h2
+# makes a self-signed certificate for 127.0.0.1 and sets NODE_CA to it.
+NODE_CA=""
+node_start() {
+	local mode=$1 port_file=$TEST_TMP/node.port i h2=()
+	shift
+	command -v node >/dev/null 2>&1 || fatal "node missing: run make deps-bench (package nodejs)"
+	fake_stop
+	rm -f "$port_file"
+	NODE_CA=""
+	if [[ "$mode" == h2 ]]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+			-addext "subjectAltName=IP:127.0.0.1" -keyout "$TEST_TMP/node.key" \
+			-out "$TEST_TMP/node.pem" >"$TEST_TMP/openssl.log" 2>&1 || fatal "openssl req failed"
+		NODE_CA=$TEST_TMP/node.pem
+		h2=(--h2 --key "$TEST_TMP/node.key" --cert "$NODE_CA")
+	fi
+	node "${NODEUP_JS:-$ROOT/scripts/bench/nodeup.js}" --port-file "$port_file" "${h2[@]}" "$@" \
+		</dev/null >/dev/null 2>>"$TEST_TMP/node.stderr" &
+	FAKE_PID=$!
+	for ((i = 0; i < 200; i++)); do
+		[[ -s "$port_file" ]] && break
+		kill -0 "$FAKE_PID" 2>/dev/null || fatal "nodeup.js exited at start: $(cat "$TEST_TMP/node.stderr")"
+		sleep 0.05
+	done
+	[[ -s "$port_file" ]] || fatal "nodeup.js wrote no port file within 10 s"
+	FAKE_PORT=$(<"$port_file")
+	if [[ "$mode" == h2 ]]; then
+		FAKE_URL="https://127.0.0.1:$FAKE_PORT/api/tokenUpdate"
+	else
+		FAKE_URL="http://127.0.0.1:$FAKE_PORT/api/tokenUpdate"
+	fi
+	export FAKE_PORT FAKE_URL
+}
+
+# startup_note DIR FAKE_LOG: "to_due_ms=A to_first_request_ms=B cpu_ms=C" of the case's one
+# process, from bench-rusage's start times, the refresher's "rows due" log line (UTC, ms) and
+# the fake's first request (CLOCK_MONOTONIC us).
+startup_note() {
+	local ru real mono due_line due_ms first req_ms cpu
+	ru=$(<"$1/rusage.0")
+	real=$(sed -n 's/.*start_real_us=\([0-9]*\).*/\1/p' <<<"$ru")
+	mono=$(sed -n 's/.*start_mono_us=\([0-9]*\).*/\1/p' <<<"$ru")
+	due_line=$(grep -m1 ' rows* due' "$1/stderr.0" | cut -d' ' -f1)
+	due_ms=-
+	[[ -n "$due_line" ]] && due_ms=$(( ($(date -d "$due_line" +%s%6N) - real) / 1000 ))
+	first=$(grep -m1 '^{"ev":"req"' "$2" | sed -n 's/.*"t_us":\([0-9]*\).*/\1/p')
+	req_ms=-
+	[[ -n "$first" ]] && req_ms=$(awk -v a="$first" -v b="$mono" 'BEGIN { printf "%.1f", (a - b) / 1000 }')
+	cpu=$(awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "user_s" || kv[1] == "sys_s") t += kv[2] } }
+		END { printf "%.1f", t * 1000 }' <<<"$ru")
+	echo "to_due_ms=$due_ms to_first_request_ms=$req_ms cpu_ms=$cpu"
+}
+
 # run_case SPEC: one sweep case (see the header).
 run_case() {
 	local spec=$1 n lat c opts opt lat_ms jit_ms=0 mean_l db_ms="" procs=1 shard="" once="" batch=""
+	local upstream=fake startup=""
 	IFS=/ read -r n lat c opts <<<"$spec"
 	n=$(parse_count "$n") || fatal "$spec: bad row count"
 	[[ "$c" =~ ^[0-9]+$ ]] || fatal "$spec: bad concurrency"
@@ -402,6 +467,9 @@ run_case() {
 		shard) shard=1 ;;
 		b[0-9]*) batch=${opt#b} ;;
 		once) once=1 ;;
+		startup) startup=1 once=1 ;;
+		node) upstream=node ;;
+		h2) upstream=h2 ;;
 		*) fatal "$spec: unknown option '$opt'" ;;
 		esac
 	done
@@ -421,9 +489,13 @@ run_case() {
 	export BENCH_DB_URL
 	local rtt=""
 	[[ -n "$db_ms" ]] && rtt="db_rtt=$(db_rtt_ms "$BENCH_DB_URL")ms"
-	fake_start --latency-ms "$lat_ms" --jitter-ms "$jit_ms" --log "$fake_log"
+	if [[ "$upstream" == fake ]]; then
+		fake_start --latency-ms "$lat_ms" --jitter-ms "$jit_ms" --log "$fake_log"
+	else
+		node_start "$upstream" --latency-ms "$lat_ms" --jitter-ms "$jit_ms" --log "$fake_log"
+	fi
 	cfg=$dir/refresher.yaml
-	write_case_config "$cfg" "$c" "$FAKE_URL"
+	write_case_config "$cfg" "$c" "$FAKE_URL" "$NODE_CA"
 	[[ -n "$batch" ]] && printf '  batch_size: %s\n' "$batch" >>"$cfg"
 
 	local load1 m0 m1 pg0 pg1 fk0 fk1 t0 t1 i rcs="" pids=()
@@ -453,7 +525,13 @@ run_case() {
 	local stats conns
 	# Before fake_stats, whose own connection would count.
 	conns=$(tcp_conns_on_port "$FAKE_PORT")
-	stats=$(fake_stats)
+	if [[ -n "$NODE_CA" ]]; then
+		stats=$(curl -s --max-time 5 --cacert "$NODE_CA" "https://127.0.0.1:$FAKE_PORT/stats")
+	else
+		stats=$(fake_stats)
+	fi
+	# nodeup.js counts the connections it accepted (its /stats connection is counted after).
+	[[ "$upstream" != fake ]] && conns=$(jq -r '.connections // 0' <<<"$stats")
 	fake_stop
 	proxy_stop
 
@@ -516,18 +594,19 @@ run_case() {
 	busy=$(awk -v a="$m0" -v b="$m1" 'BEGIN { split(a, x, " "); split(b, y, " ");
 		d = y[2] - x[2]; printf "%.0f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }')
 	cpu_row=$(awk -v n="$n" -v r="$ref_cpu" -v p0="$pg0" -v p1="$pg1" -v f0="$fk0" -v f1="$fk1" \
-		-v hz="$CLK_TCK" 'BEGIN { printf "%.0f\t%.0f\t%.0f", r * 1e6 / n,
+		-v hz="$CLK_TCK" 'BEGIN { if (n == 0) n = 1; printf "%.0f\t%.0f\t%.0f", r * 1e6 / n,
 			(p1 - p0) / hz * 1e6 / n, (f1 - f0) / hz * 1e6 / n }')
 	local note="peak_in_flight=$peak claims=$claims@${claim_ms:-?}ms writes=$writes@${write_ms:-?}ms"
 	[[ -n "$rtt" ]] && note+=" $rtt"
 	[[ -n "$once_note" ]] && note+=" $once_note"
+	[[ -n "$startup" ]] && note+=" $(startup_note "$dir" "$fake_log")"
 	if [[ -n "$verdict" ]]; then
 		FAILED_CASES=$((FAILED_CASES + 1))
 		note="FAIL:$verdict $note"
 	fi
 	record "$spec" "$n" "$mean_l" "$c" "$procs" "$wall" "$rps" "$eff" \
 		"$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" \
-		"$(awk -v s="$stmts" -v n="$n" 'BEGIN { printf "%.4f", s / n }')" \
+		"$(awk -v s="$stmts" -v n="$n" 'BEGIN { if (n == 0) print "-"; else printf "%.4f", s / n }')" \
 		"$cpu_row" "$conns" "$busy" "$load1" "$note"
 }
 

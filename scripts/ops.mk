@@ -18,7 +18,7 @@ INSTALL ?= install
 # configs: what setting up a database and a config needs without the repository.
 SQL_FILES     = $(wildcard sql/*.sql)
 SQL_SUBDIRS   = roles oauth2
-EXAMPLE_FILES = refresher.yaml refresher.oauth2.yaml
+EXAMPLE_FILES = refresher.yaml refresher.oauth2.yaml refresher.json.yaml
 
 # What install puts where (uninstall removes the same list).
 INSTALLED_FILES = $(DESTDIR)$(BINDIR)/refresher $(DESTDIR)$(MANDIR)/man1/refresher.1 \

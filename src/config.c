@@ -1390,8 +1390,15 @@ static const yaml_mark_t *mark_of(const struct loader *ld, size_t a, size_t b)
 /* Mark of the key named "section.name" when the file gave it, else NULL. */
 static const yaml_mark_t *given_mark(const struct loader *ld, const char *full)
 {
+	static const char cols[] = "database.columns.";
 	char section[CONFDIAG_PATH_MAX];
 	const char *dot = strrchr(full, '.');
+	if (strncmp(full, cols, sizeof cols - 1) == 0) {
+		for (size_t r = 0; r < NROLES; r++)
+			if (ld->role_given[r] && strcmp(full + sizeof cols - 1, roles[r].name) == 0)
+				return &ld->role_marks[r];
+		return NULL;
+	}
 	if (dot == NULL || (size_t)(dot - full) >= sizeof section)
 		return NULL;
 	memcpy(section, full, (size_t)(dot - full));

@@ -161,7 +161,30 @@ int jsonprofile_rfc3339(const char *s, size_t len, long long *out)
 int jsonprofile_lookup(struct json_object *root, const char *ptr, struct json_object **out)
 {
 	*out = NULL;
-	return json_pointer_get(root, ptr, out) == 0;
+	/*
+	 * json-c 0.16 reads an empty reference token as array index 0 ("/foo/"
+	 * gives foo[0]; RFC 6901 section 4: an array index is digits, so it names
+	 * no element). Such a token below an array resolves to nothing.
+	 */
+	for (const char *p = strchr(ptr, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		struct json_object *parent = NULL;
+		char *prefix;
+		if (p[1] != '/' && p[1] != '\0')
+			continue;
+		prefix = strndup(ptr, (size_t)(p - ptr));
+		if (prefix == NULL)
+			return 0;
+		int is_array = json_pointer_get(root, prefix, &parent) == 0 &&
+		    json_object_is_type(parent, json_type_array);
+		free(prefix);
+		if (is_array)
+			return 0;
+	}
+	if (json_pointer_get(root, ptr, out) != 0) {
+		*out = NULL;
+		return 0;
+	}
+	return 1;
 }
 
 /* ptr as a reason may show it: printable ASCII, cut to POINTER_ECHO_MAX bytes. */

@@ -14,14 +14,16 @@
 /*
  * Usage: bench-rusage OUTFILE COMMAND [ARG...]
  * Runs COMMAND (stdin, stdout, stderr inherited), waits for it, and writes one line to OUTFILE:
- *   wall_s=S maxrss_kib=K user_s=S sys_s=S status=N
+ *   wall_s=S maxrss_kib=K user_s=S sys_s=S status=N start_real_us=U start_mono_us=U
+ * (start_*: the fork, on CLOCK_REALTIME and CLOCK_MONOTONIC, to time the command's first steps
+ * against its log and the fake upstream's)
  * (the child's own getrusage through wait4, so only that process is measured, not the shell
  * around it). Exits with the command's status (128+signal when killed). /usr/bin/time -f %M
  * does the same but is not on every Debian system.
  */
 int main(int argc, char **argv)
 {
-	struct timespec t0, t1;
+	struct timespec t0, t1, r0;
 	struct rusage ru;
 	int status = 0, code;
 	pid_t pid;
@@ -31,6 +33,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench-rusage OUTFILE COMMAND [ARG...]\n");
 		return 2;
 	}
+	clock_gettime(CLOCK_REALTIME, &r0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid = fork();
 	if (pid < 0) {
@@ -57,10 +60,13 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 2;
 	}
-	fprintf(out, "wall_s=%.3f maxrss_kib=%ld user_s=%.3f sys_s=%.3f status=%d\n",
+	fprintf(out, "wall_s=%.3f maxrss_kib=%ld user_s=%.3f sys_s=%.3f status=%d start_real_us=%lld"
+	    " start_mono_us=%lld\n",
 	    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9, ru.ru_maxrss,
 	    (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
-	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, code);
+	    (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, code,
+	    (long long)r0.tv_sec * 1000000 + r0.tv_nsec / 1000,
+	    (long long)t0.tv_sec * 1000000 + t0.tv_nsec / 1000);
 	if (fclose(out) != 0) {
 		perror(argv[1]);
 		return 2;

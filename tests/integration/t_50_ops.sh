@@ -34,7 +34,7 @@ check "build without libpq-dev: no compiler error about a header" \
 dest=$TEST_TMP/dest
 check "make install DESTDIR=... PREFIX=/usr" ops_make install DESTDIR="$dest" PREFIX=/usr
 check_eq "install: binary, man page, example configs and the migrations where they belong" \
-	"$(printf '%s\n' '644 usr/share/man/man1/refresher.1' '644 usr/share/refresher/refresher.oauth2.yaml' \
+	"$(printf '%s\n' '644 usr/share/man/man1/refresher.1' '644 usr/share/refresher/refresher.json.yaml' '644 usr/share/refresher/refresher.oauth2.yaml' \
 		'644 usr/share/refresher/refresher.yaml' '644 usr/share/refresher/sql/001_auth_sessions.sql' \
 		'644 usr/share/refresher/sql/002_refresher_columns.sql' '644 usr/share/refresher/sql/003_refresher_indexes.sql' \
 		'644 usr/share/refresher/sql/oauth2/001_oauth_sessions.sql' '644 usr/share/refresher/sql/roles/refresher_role.sql' \

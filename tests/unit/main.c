@@ -19,6 +19,7 @@ int main(void)
 	srunner_add_suite(sr, oauth2_suite());
 	srunner_add_suite(sr, loop_suite());
 	srunner_add_suite(sr, profile_suite());
+	srunner_add_suite(sr, jsonprofile_suite());
 	srunner_add_suite(sr, strbuf_suite());
 	srunner_add_suite(sr, policy_suite());
 	srunner_add_suite(sr, jobq_suite());

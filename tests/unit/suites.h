@@ -22,5 +22,6 @@ Suite *sqlbuild_suite(void);    /* test_sqlbuild.c: golden statement texts, quot
 Suite *policy_suite(void);      /* test_policy.c: retry, breaker, in-flight limit, pacer, db backoff */
 Suite *jobq_suite(void);        /* test_jobq.c */
 Suite *writeback_suite(void);   /* test_writeback.c */
+Suite *jsonprofile_suite(void); /* test_jsonprofile.c: JSON Pointer, RFC 3339, templates, answers */
 
 #endif
