@@ -1,4 +1,4 @@
-/* fakeup.c - fake aimharder tokenUpdate server for integration tests: answers by token prefix. */
+/* fakeup.c - fake upstream (tokenUpdate, OAuth 2.0, JSON refresh API) for integration tests. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -43,8 +44,13 @@
 #define DEFAULT_SLOW_MS 1500L
 /* trickle sends one byte of its answer this often (--trickle-ms). */
 #define DEFAULT_TRICKLE_MS 200L
-/* Size of an issued token as the log records it (ok-<32 hex>, NUL). */
-#define ISSUED_MAX 40
+/* Size of an issued token as the log records it (ok-<32 hex>, jesc-q"b\s/A-<32 hex>, NUL). */
+#define ISSUED_MAX 64
+/* The JSON refresh API: flat answers, and the same answers nested under data.tokens. */
+#define JSON_PATH "/api/auth/refresh"
+#define JSON_NESTED_PATH "/api/v2/refresh"
+/* Deepest nesting of a JSON request body the fake reads; deeper is a 400. */
+#define JSON_MAX_DEPTH 64
 /* bighdr: one header line of this many bytes, curl's own per-header limit (CURL_MAX_HTTP_HEADER). */
 #define BIG_HEADER_BYTES (100 * 1024)
 /* manyhdr and manycookie send this many header lines. */
@@ -349,6 +355,355 @@ form_get(const char *body, size_t len, const char *name)
 		p = pe + 1;
 	}
 	return NULL;
+}
+
+/*
+ * A strict JSON reader (RFC 8259) for request bodies, written here rather than linked so that
+ * the fake's reading of what the refresher sends does not share a parser with the refresher
+ * (json-c): literals, numbers, strings with every escape (surrogate pairs joined, a lone one
+ * refused), arrays and objects at most JSON_MAX_DEPTH deep. Raw bytes >= 0x80 pass as they are.
+ */
+struct jr {
+	const char *p, *end;
+	int depth;
+};
+
+static bool jr_value(struct jr *j);
+
+/* Skips JSON whitespace. */
+static void
+jr_ws(struct jr *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* Returns true when *p is an ASCII digit and p is before end. */
+static bool
+jr_digit(const char *p, const char *end)
+{
+	return p < end && *p >= '0' && *p <= '9';
+}
+
+/* Reads the literal lit (true, false, null). */
+static bool
+jr_lit(struct jr *j, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+		return false;
+	j->p += n;
+	return true;
+}
+
+/* Reads a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool
+jr_number(struct jr *j)
+{
+	const char *p = j->p, *end = j->end;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (jr_digit(p, end))
+		while (jr_digit(p, end))
+			p++;
+	else
+		return false;
+	if (p < end && *p == '.') {
+		if (!jr_digit(++p, end))
+			return false;
+		while (jr_digit(p, end))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (!jr_digit(p, end))
+			return false;
+		while (jr_digit(p, end))
+			p++;
+	}
+	j->p = p;
+	return true;
+}
+
+/* Returns the value of the 4 hex digits at p (before end), or -1. */
+static long
+jr_hex4(const char *p, const char *end)
+{
+	long v = 0;
+	int i, h;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval(p[i])) < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/* Appends code point cp (<= 0x10ffff, not a surrogate) to o as UTF-8; returns the new end. */
+static char *
+utf8_put(char *o, long cp)
+{
+	if (cp < 0x80) {
+		*o++ = (char)cp;
+	} else if (cp < 0x800) {
+		*o++ = (char)(0xc0 | cp >> 6);
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		*o++ = (char)(0xe0 | cp >> 12);
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	} else {
+		*o++ = (char)(0xf0 | cp >> 18);
+		*o++ = (char)(0x80 | (cp >> 12 & 0x3f));
+		*o++ = (char)(0x80 | (cp >> 6 & 0x3f));
+		*o++ = (char)(0x80 | (cp & 0x3f));
+	}
+	return o;
+}
+
+/*
+ * Reads a string. With out, stores its decoded bytes in a new NUL-terminated buffer (*out,
+ * caller frees; it may hold NULs, *len says how many bytes). Raw control bytes, unknown escapes
+ * and lone surrogates are refused. The decoded text is never longer than the literal, so a
+ * buffer of the literal's size is enough.
+ */
+static bool
+jr_string(struct jr *j, char **out, size_t *len)
+{
+	const char *p = j->p, *end = j->end;
+	char *buf = NULL, *o = NULL;
+
+	if (p >= end || *p != '"')
+		return false;
+	p++;
+	if (out != NULL) {
+		if ((buf = malloc((size_t)(end - p) + 1)) == NULL)
+			die("out of memory");
+		o = buf;
+	}
+	for (;;) {
+		unsigned char c;
+		long cp, lo;
+		char e;
+
+		if (p >= end)
+			goto bad;
+		c = (unsigned char)*p++;
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			goto bad;
+		if (c != '\\') {
+			if (o)
+				*o++ = (char)c;
+			continue;
+		}
+		if (p >= end)
+			goto bad;
+		switch ((e = *p++)) {
+		case '"': case '\\': case '/':
+			cp = e;
+			break;
+		case 'b': cp = '\b'; break;
+		case 'f': cp = '\f'; break;
+		case 'n': cp = '\n'; break;
+		case 'r': cp = '\r'; break;
+		case 't': cp = '\t'; break;
+		case 'u':
+			if ((cp = jr_hex4(p, end)) < 0)
+				goto bad;
+			p += 4;
+			if (cp >= 0xdc00 && cp <= 0xdfff)
+				goto bad; /* a low surrogate first */
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				    (lo = jr_hex4(p + 2, end)) < 0xdc00 || lo > 0xdfff)
+					goto bad; /* a high surrogate alone */
+				p += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			}
+			break;
+		default:
+			goto bad;
+		}
+		if (o)
+			o = utf8_put(o, cp);
+	}
+	j->p = p;
+	if (out != NULL) {
+		*o = '\0';
+		*out = buf;
+		*len = (size_t)(o - buf);
+	}
+	return true;
+bad:
+	free(buf);
+	return false;
+}
+
+/* Reads the members of an object after its '{' up to and including its '}'. When name is set,
+ * the string value of member name (the last one when repeated) goes to *val / *vlen (caller
+ * frees) and *wrong_type is set when that member's value is not a string. */
+static bool
+jr_members(struct jr *j, const char *name, char **val, size_t *vlen, bool *wrong_type)
+{
+	jr_ws(j);
+	if (j->p < j->end && *j->p == '}') {
+		j->p++;
+		return true;
+	}
+	for (;;) {
+		char *key;
+		size_t klen;
+		bool hit;
+
+		jr_ws(j);
+		if (!jr_string(j, &key, &klen))
+			return false;
+		hit = name != NULL && klen == strlen(name) && memcmp(key, name, klen) == 0;
+		free(key);
+		jr_ws(j);
+		if (j->p >= j->end || *j->p != ':')
+			return false;
+		j->p++;
+		jr_ws(j);
+		if (hit && j->p < j->end && *j->p == '"') {
+			free(*val);
+			*val = NULL;
+			*wrong_type = false;
+			if (!jr_string(j, val, vlen))
+				return false;
+		} else {
+			if (hit) {
+				free(*val);
+				*val = NULL;
+				*wrong_type = true;
+			}
+			if (!jr_value(j))
+				return false;
+		}
+		jr_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return true;
+		}
+		return false;
+	}
+}
+
+/* Reads any value (with the whitespace before it). */
+static bool
+jr_value(struct jr *j)
+{
+	bool ok;
+
+	jr_ws(j);
+	if (j->p >= j->end)
+		return false;
+	switch (*j->p) {
+	case '"':
+		return jr_string(j, NULL, NULL);
+	case 't':
+		return jr_lit(j, "true");
+	case 'f':
+		return jr_lit(j, "false");
+	case 'n':
+		return jr_lit(j, "null");
+	case '{':
+	case '[':
+		break;
+	default:
+		return jr_number(j);
+	}
+	if (++j->depth > JSON_MAX_DEPTH)
+		return false;
+	if (*j->p++ == '{') {
+		ok = jr_members(j, NULL, NULL, NULL, NULL);
+	} else {
+		jr_ws(j);
+		ok = true;
+		if (j->p < j->end && *j->p == ']')
+			j->p++;
+		else
+			for (;;) {
+				if (!(ok = jr_value(j)))
+					break;
+				jr_ws(j);
+				if (j->p < j->end && *j->p == ',') {
+					j->p++;
+					continue;
+				}
+				ok = j->p < j->end && *j->p++ == ']';
+				break;
+			}
+	}
+	j->depth--;
+	return ok;
+}
+
+/*
+ * Reads body[0..len) as one JSON object and nothing after it but whitespace, and the string
+ * member name of it into *val (a new string, caller frees) and *vlen. Returns NULL when that
+ * worked, else what is wrong (for a 400 and the log; *val is then NULL).
+ */
+static const char *
+json_body_member(const char *body, size_t len, const char *name, char **val, size_t *vlen)
+{
+	struct jr j = { body, body + len, 1 };
+	bool wrong_type = false;
+
+	*val = NULL;
+	*vlen = 0;
+	jr_ws(&j);
+	if (j.p >= j.end || *j.p != '{') {
+		struct jr any = { body, body + len, 0 };
+
+		return jr_value(&any) && (jr_ws(&any), any.p == any.end) ? "body is not a JSON object"
+									 : "body is not JSON";
+	}
+	j.p++;
+	if (!jr_members(&j, name, val, vlen, &wrong_type) || (jr_ws(&j), j.p != j.end)) {
+		free(*val);
+		*val = NULL;
+		return "body is not JSON";
+	}
+	if (wrong_type)
+		return "member is not a string";
+	if (*val == NULL)
+		return "member missing";
+	if (strlen(*val) != *vlen) {
+		free(*val);
+		*val = NULL;
+		return "member holds a NUL";
+	}
+	return NULL;
+}
+
+/* Returns true when Content-Type ct is application/json (any case, parameters allowed). */
+static bool
+ctype_is_json(const char *ct)
+{
+	static const char json[] = "application/json";
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return strncasecmp(ct, json, sizeof(json) - 1) == 0 &&
+	    strchr(" \t;", ct[sizeof(json) - 1]) != NULL; /* strchr finds the NUL too */
 }
 
 /* Counts one more sighting of token; returns how many times it was seen before. */
@@ -939,11 +1294,24 @@ client_auth(const char *authz, const struct req *r, bool *ok)
  * Answers a refresh-token grant by the refresh token's prefix: rt (default) rotates and
  * gives expires_in 3600 and a JWT; rtkeep no rotation, expires_in 600; rtjwt only the JWT's
  * exp (now + 1800); rtnoexp no expiry at all; dead 400 invalid_grant; rlimit 429 once;
- * hold waits for the release file. Bad client credentials: 401 invalid_client.
+ * hold waits for the release file; eunauth, egrant, escope, ereq 400 unauthorized_client,
+ * unsupported_grant_type, invalid_scope, invalid_request; eclient 401 invalid_client; e401
+ * 401 with a text body. Bad client credentials: 401 invalid_client.
  */
 static enum MHD_Result
 respond_oauth(struct MHD_Connection *conn, const char *token, bool client_ok, unsigned *status)
 {
+	/* Refusals of the client, whatever its credentials: a run must stop at them. */
+	static const struct {
+		const char *prefix, *code;
+		unsigned status;
+	} refusals[] = {
+		{ "eunauth", "unauthorized_client", 400 },
+		{ "egrant", "unsupported_grant_type", 400 },
+		{ "escope", "invalid_scope", 400 },
+		{ "ereq", "invalid_request", 400 },
+		{ "eclient", "invalid_client", 401 },
+	};
 	size_t plen = strcspn(token, "-");
 	char prefix[32] = "", hex[33];
 	long long now = (long long)time(NULL);
@@ -957,6 +1325,14 @@ respond_oauth(struct MHD_Connection *conn, const char *token, bool client_ok, un
 	if (!client_ok)
 		return answer(conn, *status = 401, "application/json",
 		    fmt("{\"error\":\"invalid_client\"}"), (const char *)NULL);
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (strcmp(prefix, refusals[i].prefix) == 0)
+			return answer(conn, *status = refusals[i].status, "application/json",
+			    fmt("{\"error\":\"%s\",\"error_description\":\"refused\"}", refusals[i].code),
+			    (const char *)NULL);
+	if (strcmp(prefix, "e401") == 0)
+		return answer(conn, *status = 401, "text/plain", fmt("Unauthorized"),
+		    (const char *)NULL);
 	if (strcmp(prefix, "dead") == 0)
 		return answer(conn, *status = 400, "application/json",
 		    fmt("{\"error\":\"invalid_grant\",\"error_description\":\"expired\"}"),
@@ -992,6 +1368,165 @@ respond_oauth(struct MHD_Connection *conn, const char *token, bool client_ok, un
 	return ret;
 }
 
+/* Formats unix time t as RFC 3339: in the zone off_min minutes east of UTC ("+02:00",
+ * "-05:30"), or with zulu_ms as JavaScript's toISOString() does ("...T12:00:00.123Z").
+ * Caller frees. */
+static char *
+rfc3339(long long t, int off_min, bool zulu_ms)
+{
+	time_t local = (time_t)(t + (long long)off_min * 60);
+	int a = off_min < 0 ? -off_min : off_min;
+	struct tm tm;
+	char buf[32];
+
+	if (gmtime_r(&local, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		die("cannot format a time");
+	if (zulu_ms)
+		return fmt("%s.123Z", buf);
+	return fmt("%s%c%02d:%02d", buf, off_min < 0 ? '-' : '+', a / 60, a % 60);
+}
+
+/*
+ * Answers a JSON refresh request (Kush.Observer style: POST {"refreshToken": ...}) by the
+ * refresh token's prefix; with nested (POST /api/v2/refresh) every 2xx object answer comes
+ * wrapped as {"data":{"tokens":ANSWER},"success":true}. bearer is what handle_token_update
+ * found in Authorization ("ok": exactly "Bearer at-<token>"). Fills *rp (issued: the rotated
+ * token, decoded) and returns the MHD result. The modes are listed in USAGE.
+ */
+static enum MHD_Result
+respond_json(struct MHD_Connection *conn, const char *token, bool nested, const char *bearer,
+    struct reply *rp)
+{
+	size_t plen = strcspn(token, "-");
+	char prefix[32] = "", hex[33];
+	long long now = (long long)time(NULL);
+	char *inner = NULL, *jwt = NULL, *ts = NULL, *body;
+	enum MHD_Result ret;
+
+	if (plen < sizeof(prefix))
+		memcpy(prefix, token, plen), prefix[plen] = '\0';
+#define IS(p) (strcmp(prefix, (p)) == 0)
+#define ERR(st, text) answer(conn, rp->status = (st), "application/json", fmt("%s", text), \
+    (const char *)NULL)
+	rand_hex(hex, 16);
+	rp->status = 200;
+	if ((IS("jhold") || IS("jholdlogout")) && !await(conn, -1, true)) {
+		rp->status = 0; /* the server is stopping or the client left */
+		return MHD_NO;
+	}
+	if (IS("jhuge") || IS("jhuge401") || IS("jhuge503")) { /* over max_response_bytes */
+		unsigned st = IS("jhuge") ? 200 : IS("jhuge401") ? 401 : 503;
+		char *pad = malloc(HUGE_BYTES + 1);
+
+		if (pad == NULL)
+			die("out of memory");
+		memset(pad, 'x', HUGE_BYTES);
+		pad[HUGE_BYTES] = '\0';
+		if (st == 200)
+			snprintf(rp->issued, ISSUED_MAX, "jr-%s", hex);
+		body = st == 200 ? fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"%s\","
+					"\"expiresIn\":900,\"pad\":\"%s\"}", hex, rp->issued, pad) :
+				   fmt("{\"error\":\"%u\",\"pad\":\"%s\"}", st, pad);
+		free(pad);
+		return answer(conn, rp->status = st, "application/json", body, (const char *)NULL);
+	}
+	if (IS("jlogout") || IS("jholdlogout"))
+		return ERR(401, "{\"error\":\"Unauthorized\",\"message\":\"refresh token expired\"}");
+	if (IS("jforbid"))
+		return ERR(403, "{\"error\":\"Forbidden\",\"message\":\"account suspended\"}");
+	if (IS("jdown"))
+		return ERR(500, "{\"error\":\"Internal Server Error\"}");
+	if (IS("jflaky") && seen_bump(token) < 1)
+		return ERR(503, "{\"error\":\"Service Unavailable\"}");
+	if (IS("jlimit") && seen_bump(token) < 1)
+		return answer(conn, rp->status = 429, "application/json",
+		    fmt("{\"error\":\"Too Many Requests\"}"), "Retry-After", "1", (const char *)NULL);
+	if (IS("jbearer") && strcmp(bearer, "ok") != 0)
+		return ERR(401, "{\"error\":\"Unauthorized\",\"message\":\"bad access token\"}");
+	/* 2xx that are not a JSON object */
+	if (IS("jarray"))
+		return ERR(200, "[{\"accessToken\":\"at-in-an-array\",\"expiresIn\":900}]");
+	if (IS("jstring"))
+		return ERR(200, "\"ok\"");
+	if (IS("jnull"))
+		return ERR(200, "null");
+	if (IS("jempty"))
+		return ERR(200, "");
+	if (IS("jnonjson"))
+		return answer(conn, 200, "text/html", fmt("<html>Signed in</html>"), (const char *)NULL);
+
+	/* 2xx objects: expiry forms */
+	if (IS("jkeep")) { /* no rotation; expiresIn wins over the JWT's exp */
+		jwt = make_jwt(now + 3000);
+		inner = fmt("{\"accessToken\":\"%s\",\"expiresIn\":600}", jwt);
+	} else if (IS("jjwt")) { /* the JWT's exp only */
+		jwt = make_jwt(now + 1800);
+		inner = fmt("{\"accessToken\":\"%s\"}", jwt);
+	} else if (IS("jstrin")) { /* expiresIn as a string of digits */
+		snprintf(rp->issued, ISSUED_MAX, "jstrin-%s", hex);
+		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"%s\",\"expiresIn\":\"1200\"}",
+		    hex, rp->issued);
+	} else if (IS("jat")) { /* expiresAt in unix seconds wins over the JWT's exp */
+		jwt = make_jwt(now + 1800);
+		inner = fmt("{\"accessToken\":\"%s\",\"expiresAt\":%lld}", jwt, now + 2700);
+	} else if (IS("jrfc") || IS("jrfcneg") || IS("jrfcz")) { /* RFC 3339 */
+		ts = IS("jrfc") ? rfc3339(now + 3600, 120, false) :
+		    IS("jrfcneg") ? rfc3339(now + 5400, -330, false) : rfc3339(now + 4500, 0, true);
+		inner = fmt("{\"accessToken\":\"at-%s\",\"expiresAt\":\"%s\"}", hex, ts);
+	} else if (IS("jboth")) { /* expiresIn wins over expiresAt */
+		inner = fmt("{\"accessToken\":\"at-%s\",\"expiresIn\":900,\"expiresAt\":%lld}", hex,
+		    now + 2700);
+	} else if (IS("jnoexp")) {
+		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"jnoexp-%s\"}", hex, hex);
+	/* 2xx objects whose values are wrong */
+	} else if (IS("jexpbad")) {
+		inner = fmt("{\"accessToken\":\"at-%s\",\"expiresAt\":\"tomorrow\"}", hex);
+	} else if (IS("jexpobj")) {
+		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"jexpobj-%s\","
+			    "\"expiresIn\":{\"seconds\":900}}", hex, hex);
+	} else if (IS("jatnum")) {
+		inner = fmt("{\"accessToken\":12345,\"refreshToken\":\"jatnum-%s\",\"expiresIn\":900}",
+		    hex);
+	} else if (IS("jatempty")) {
+		inner = fmt("{\"accessToken\":\"\",\"refreshToken\":\"jatempty-%s\",\"expiresIn\":900}",
+		    hex);
+	} else if (IS("jatctl")) {
+		inner = fmt("{\"accessToken\":\"at\\u0001%s\",\"expiresIn\":900}", hex);
+	} else if (IS("jnoat")) {
+		inner = fmt("{\"refreshToken\":\"jnoat-%s\",\"expiresIn\":900}", hex);
+	} else if (IS("jrtempty")) {
+		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"\",\"expiresIn\":900}", hex);
+	} else if (IS("jrtnum")) {
+		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":42,\"expiresIn\":900}", hex);
+	/* rotation variants */
+	} else if (IS("jrtnull")) { /* null: not rotated */
+		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":null,\"expiresIn\":900}", hex);
+	} else if (IS("jesc")) {
+		/* rotated tokens written with escapes: jesc-q"b\s/A-HEX and at-<that> (the jbearer
+		 * convention, so the next request's Authorization can be checked too) */
+		snprintf(rp->issued, ISSUED_MAX, "jesc-q\"b\\s/A-%s", hex);
+		inner = fmt("{\"accessToken\":\"at-jesc-q\\\"b\\\\s\\/\\u0041-%s\","
+			    "\"refreshToken\":\"jesc-q\\\"b\\\\s\\/\\u0041-%s\",\"expiresIn\":900}", hex, hex);
+	} else if (IS("jbearer")) { /* keeps the at-<token> convention for the next request */
+		snprintf(rp->issued, ISSUED_MAX, "jbearer-%s", hex);
+		inner = fmt("{\"accessToken\":\"at-%s\",\"refreshToken\":\"%s\",\"expiresIn\":900}",
+		    rp->issued, rp->issued);
+	} else { /* jr and every other prefix: rotation */
+		snprintf(rp->issued, ISSUED_MAX, "jr-%s", hex);
+		jwt = make_jwt(now + 900);
+		inner = fmt("{\"accessToken\":\"%s\",\"refreshToken\":\"%s\",\"expiresIn\":900}", jwt,
+		    rp->issued);
+	}
+#undef ERR
+#undef IS
+	body = nested ? fmt("{\"data\":{\"tokens\":%s},\"success\":true}", inner) : fmt("%s", inner);
+	ret = answer(conn, 200, "application/json", body, (const char *)NULL);
+	free(inner);
+	free(jwt);
+	free(ts);
+	return ret;
+}
+
 /* Handles one complete tokenUpdate POST: logs it, waits the latency, answers, logs the answer. */
 static enum MHD_Result
 handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
@@ -1000,13 +1535,37 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
 	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-	/* POST /oauth/token is the OAuth 2.0 token endpoint; every other POST is tokenUpdate. */
+	const char *xkey = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Api-Key");
+	const char *body = r->body ? r->body : "";
+	/* POST /oauth/token is the OAuth 2.0 token endpoint, JSON_PATH and JSON_NESTED_PATH the
+	 * JSON refresh API; every other POST is tokenUpdate. */
 	bool oauth = url != NULL && strcmp(url, "/oauth/token") == 0;
+	bool nested = url != NULL && strcmp(url, JSON_NESTED_PATH) == 0;
+	bool json = nested || (url != NULL && strcmp(url, JSON_PATH) == 0);
 	bool client_ok = true;
 	const char *via = oauth ? client_auth(authz, r, &client_ok) : "";
-	char *token = form_get(r->body ? r->body : "", r->len, oauth ? "refresh_token" : "token");
-	char *fp = form_get(r->body ? r->body : "", r->len, "fingerprint");
+	/* JSON API: what is wrong with the request ("" nothing) and the status that says so. */
+	const char *jproblem = "", *bearer = "";
+	unsigned jstatus = 0;
+	size_t tlen = 0;
+	char *token = NULL, *fp = NULL;
 	long in, peak;
+
+	if (json) {
+		const char *why = json_body_member(body, r->len, "refreshToken", &token, &tlen);
+
+		if (!ctype_is_json(ct))
+			jproblem = "content type is not application/json", jstatus = 415;
+		else if (why != NULL)
+			jproblem = why, jstatus = 400;
+		/* The access token is the row's by convention: at-<refresh token>. */
+		if (authz != NULL)
+			bearer = token != NULL && strncmp(authz, "Bearer at-", 10) == 0 &&
+			    strcmp(authz + 10, token) == 0 ? "ok" : "wrong";
+	} else {
+		token = form_get(body, r->len, oauth ? "refresh_token" : "token");
+		fp = form_get(body, r->len, "fingerprint");
+	}
 	struct reply rp = { .status = 0 };
 	enum MHD_Result ret;
 
@@ -1019,11 +1578,11 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 	fprintf(g.log, "{\"ev\":\"req\",\"t_us\":%" PRId64 ",\"path\":", now_us());
 	json_opt(g.log, url);
 	fputs(",\"token\":", g.log);
-	json_opt(g.log, token);
+	json_str(g.log, token ? token : "", token ? (json ? tlen : strlen(token)) : 0);
 	fputs(",\"fingerprint\":", g.log);
 	json_opt(g.log, fp);
 	fputs(",\"form\":", g.log);
-	json_str(g.log, r->body ? r->body : "", r->len);
+	json_str(g.log, body, r->len);
 	fputs(",\"cookie\":", g.log);
 	json_opt(g.log, cookie);
 	fputs(",\"ua\":", g.log);
@@ -1031,8 +1590,11 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 	fputs(",\"ct\":", g.log);
 	json_opt(g.log, ct);
 	fprintf(g.log, ",\"auth\":\"%s\",\"client_via\":\"%s\",\"client_ok\":%s",
-	    authz == NULL ? "" : strncmp(authz, "Basic ", 6) == 0 ? "basic" : "other", via,
+	    authz == NULL ? "" : strncmp(authz, "Basic ", 6) == 0 ? "basic" :
+	    strncmp(authz, "Bearer ", 7) == 0 ? "bearer" : "other", via,
 	    client_ok ? "true" : "false");
+	fprintf(g.log, ",\"bearer\":\"%s\",\"json\":\"%s\",\"xkey\":", bearer, jproblem);
+	json_opt(g.log, xkey);
 	fprintf(g.log, ",\"in_flight\":%ld}\n", in);
 	fflush(g.log);
 	pthread_mutex_unlock(&g.log_mu);
@@ -1045,6 +1607,11 @@ handle_token_update(struct MHD_Connection *conn, const char *url, struct req *r)
 		ret = MHD_NO;
 	else if (oauth)
 		ret = respond_oauth(conn, token ? token : "", client_ok, &rp.status);
+	else if (jstatus != 0)
+		ret = answer(conn, rp.status = jstatus, "application/json",
+		    fmt("{\"error\":\"%s\"}", jproblem), (const char *)NULL);
+	else if (json)
+		ret = respond_json(conn, token, nested, bearer, &rp);
 	else
 		ret = respond_token(conn, token ? token : "", &rp);
 
@@ -1303,9 +1870,31 @@ static const char USAGE[] =
     "                  invalid UTF-8, empty name, 10 KB value) for AWSALB, AWSALBCORS and\n"
     "                  EVIL, then the ok cookies last; the one good EVIL is `\"}],\"name\":\"x`\n"
     "POST /oauth/token: OAuth 2.0 refresh-token grant (see respond_oauth).\n"
+    "POST /api/auth/refresh: JSON refresh API, {\"refreshToken\": TOKEN} (415 unless the\n"
+    "  Content-Type is application/json, 400 unless the body is a JSON object with that string\n"
+    "  member); /api/v2/refresh: the same, 2xx objects nested in {\"data\":{\"tokens\":...}}.\n"
+    "  jr (any other)  200 {accessToken: JWT, refreshToken: jr-HEX, expiresIn: 900}\n"
+    "  jkeep           no refreshToken, expiresIn 600 (the JWT says 3000)\n"
+    "  jjwt            only a JWT with exp now+1800     jstrin  expiresIn \"1200\" (a string)\n"
+    "  jat             expiresAt now+2700 (unix seconds; the JWT says 1800)\n"
+    "  jrfc, jrfcneg   expiresAt RFC 3339: now+3600 at +02:00, now+5400 at -05:30\n"
+    "  jrfcz           expiresAt now+4500 as ...T..:..:...123Z     jboth  expiresIn 900 and expiresAt\n"
+    "  jnoexp          no expiry at all   jrtnull  refreshToken null   jesc  rotates to\n"
+    "                  jesc-q\"b\\s/A-HEX, accessToken at-<that>, written with escapes\n"
+    "                  (\\\" \\\\ \\/ \\u0041)\n"
+    "  jlogout 401  jforbid 403  jdown 500  jflaky 503 once  jlimit 429 once, Retry-After: 1\n"
+    "  jbearer         401 unless Authorization is \"Bearer at-TOKEN\"; rotates to jbearer-HEX\n"
+    "                  with accessToken at-jbearer-HEX\n"
+    "  jhuge, jhuge401, jhuge503  200 (rotation), 401, 503 with a 200 KiB body\n"
+    "  jhold           rotation once the file CONTROL/release exists\n"
+    "  jholdlogout     401 once the file CONTROL/release exists\n"
+    "  jarray jstring jnull jempty jnonjson         200 bodies that are not a JSON object\n"
+    "  jexpbad jexpobj jatnum jatempty jatctl jnoat jrtempty jrtnum  200 with a wrong value\n"
     "GET /stats: {requests, peak_in_flight, in_flight, connections}; POST /reset-stats.\n"
-    "The --log file gets one JSON line per request (ev req) and per answer (ev resp, with\n"
-    "status, and issued: the token the answer carried).";
+    "The --log file gets one JSON line per request (ev req: path, token, form (the raw body),\n"
+    "ct, ua, auth, bearer (ok/wrong), json (what was wrong with a JSON request), xkey (the\n"
+    "X-Api-Key header)...) and per answer (ev resp, with status, and issued: the token the\n"
+    "answer carried).";
 
 /* Parses options, serves until SIGTERM or SIGINT, exits 0 (2 on bad usage or start-up failure). */
 int

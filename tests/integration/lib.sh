@@ -436,6 +436,13 @@ fake_release() {
 	touch "$FAKE_CONTROL/release"
 }
 
+# Makes the fake hold `hold` requests again: removes CONTROL/release and waits out the fake's
+# look for it (every 10 ms, RELEASE_POLL_MS), so a request sent next is surely held.
+fake_hold() {
+	rm -f "$FAKE_CONTROL/release"
+	sleep 0.1
+}
+
 # Prints how many requests the fake logged, all or those whose token is PREFIX or PREFIX-...
 fake_count_requests() {
 	jq -Rn --arg p "${1:-}" '[inputs | fromjson? | select(.ev == "req")

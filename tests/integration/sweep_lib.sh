@@ -42,7 +42,9 @@ write_config() {
 	chmod 600 "$file"
 }
 
-# Appends every token, fingerprint and cookie value the table holds to the secrets file.
+# Appends every token, fingerprint and cookie value the table holds to the secrets file, and
+# the refresh and access tokens of oauth_sessions (sql/oauth2/: the oauth2 and json profiles)
+# while that table exists.
 record_secrets() {
 	q "SELECT aimharder_token FROM auth_sessions
 	   UNION ALL SELECT fingerprint FROM auth_sessions WHERE fingerprint IS NOT NULL
@@ -50,6 +52,11 @@ record_secrets() {
 	          jsonb_array_elements(CASE WHEN jsonb_typeof(aimharder_cookies) = 'array'
 	                                    THEN aimharder_cookies ELSE '[]' END) c
 	   WHERE c->>'value' IS NOT NULL" >>"$TEST_TMP/secrets.txt" 2>/dev/null
+	if [[ "$(q "SELECT to_regclass('oauth_sessions') IS NOT NULL" 2>/dev/null)" == t ]]; then
+		q "SELECT refresh_token FROM oauth_sessions
+		   UNION ALL SELECT access_token FROM oauth_sessions WHERE access_token IS NOT NULL" \
+			>>"$TEST_TMP/secrets.txt" 2>/dev/null
+	fi
 	return 0
 }
 

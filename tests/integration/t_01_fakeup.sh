@@ -206,7 +206,7 @@ check_eq "body over 1 MiB: 413" 413 \
 
 # concurrency: many requests held at once, then released together
 fake_reset_stats
-rm -f "$FAKE_CONTROL/release"
+fake_hold
 f_pids=()
 for i in $(seq 1 50); do
 	curl -s -o /dev/null --max-time 20 --data "token=hold-c$i" "$FAKE_URL" &
@@ -298,7 +298,7 @@ check_eq "evilcookie: the last two Set-Cookie lines are the ok cookies, tied to 
 	"$(grep -a '^Set-Cookie: ' "$F_DIR/raw" | tail -n 2 | tr -d '\r' | paste -sd '|')"
 
 # stats: connections
-rm -f "$FAKE_CONTROL/release"
+fake_hold
 curl -s -o /dev/null --max-time 20 --data "token=hold-conn" "$FAKE_URL" &
 f_conn_pid=$!
 wait_for f_in_flight_is 1
@@ -308,12 +308,124 @@ wait "$f_conn_pid"
 check "stats: connections back to the asker alone (fake_quiet)" wait_for fake_quiet
 check_eq "stats: connections 1" 1 "$(f_stat connections)"
 
+# the JSON refresh API: what it accepts (415/400), its modes, its log
+# f_jpost PATH BODY [CURL ARGS...]: POSTs BODY to PATH with Content-Type $F_CT (default
+# application/json; "" sends none); prints the status.
+f_jpost() {
+	local path=$1 body=$2
+	shift 2
+	curl -s -o "$F_DIR/body" -D "$F_DIR/headers" -w '%{http_code}' --max-time 10 \
+		-H "Content-Type:${F_CT-application/json}" --data-binary "$body" "$@" \
+		"http://127.0.0.1:$FAKE_PORT$path"
+}
+f_jlast() {
+	jq -Rnr --arg f "$1" '[inputs | fromjson? | select(.ev == "req")] | last | .[$f]' "$FAKE_LOG"
+}
+check_eq "json: rotation answer" "200 jr- 900 true" \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jr-1"}') $(jq -r '"\(.refreshToken[0:3]) \(.expiresIn) \(.accessToken | startswith("eyJ"))"' "$F_DIR/body")"
+check_eq "json: the issued token is logged" "$(jq -r .refreshToken "$F_DIR/body")" "$(fake_issued_tokens | tail -n 1)"
+check_eq "json: the nested path wraps the same answer under data.tokens" "200 jr- 900" \
+	"$(f_jpost /api/v2/refresh '{"refreshToken":"jr-1"}') $(jq -r '.data.tokens | "\(.refreshToken[0:3]) \(.expiresIn)"' "$F_DIR/body")"
+check_eq "json: Content-Type with parameters, any case" 200 \
+	"$(F_CT='Application/JSON; charset=utf-8' f_jpost /api/auth/refresh '{"refreshToken":"jr-1"}')"
+check_eq "json: a form content type is 415, logged" "415 content type is not application/json" \
+	"$(F_CT=application/x-www-form-urlencoded f_jpost /api/auth/refresh '{"refreshToken":"jr-1"}') $(f_jlast json)"
+check_eq "json: no content type is 415" "415 " \
+	"$(F_CT='' f_jpost /api/auth/refresh '{"refreshToken":"jr-1"}') $(f_jlast ct)"
+f_bad=""
+for f_body in '' '[1]' '"jr-1"' '{"x":1}' '{"refreshToken":5}' '{"refreshToken":null}' \
+	'{"refreshToken":"a"' '{"refreshToken":"a"} x' '{"refreshToken":"a\u0000b"}' \
+	'{"refreshToken":"\ud83d"}' '{"refreshToken":"a\qb"}' "{\"refreshToken\":\"a$(printf '\t')b\"}" \
+	'{"refreshToken":"a",}' '{"a":01,"refreshToken":"b"}' '{"a":[1,],"refreshToken":"b"}'; do
+	f_bad+="$(f_jpost /api/auth/refresh "$f_body") "
+done
+check_eq "json: bodies that are not a JSON object with a string refreshToken are 400" \
+	"$(printf '400 %.0s' {1..15})" "$f_bad"
+check_eq "json: escapes decoded (\\\" \\\\ \\/ \\u00e9, a surrogate pair), the token logged intact" \
+	"200 $(jq -rn '"jr-a\"b\\c/\u00e9\ud83d\ude00"')" \
+	"$(f_jpost /api/auth/refresh '{ "other" : {"refreshToken":[1,{}]}, "refreshToken" : "jr-a\"b\\c\/\u00e9\ud83d\ude00" }') $(f_jlast token)"
+check_eq "json: the raw body is logged as form" '{"refreshToken":"jr-2"}' \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jr-2"}' >/dev/null; f_jlast form)"
+check_eq "json jesc: the rotated token is written with escapes and means jesc-q\"b\\s/A-HEX" \
+	'200 "refreshToken":"jesc-q\"b\\s\/\u0041-' \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jesc-1"}') $(grep -o '"refreshToken":"jesc-[^-]*-' "$F_DIR/body")"
+check_eq "json jesc: the log's issued token is the decoded one" "$(jq -r .refreshToken "$F_DIR/body")" \
+	"$(fake_issued_tokens | tail -n 1)"
+check_eq "json jesc: the access token is at-<the new token>" true "$(jq '.accessToken == "at-" + .refreshToken' "$F_DIR/body")"
+check_eq "json jbearer: the row's access token (at-TOKEN) is accepted, rotates keeping the convention" \
+	"200 ok true" \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jbearer-1"}' -H 'Authorization: Bearer at-jbearer-1') $(f_jlast bearer) $(jq '.accessToken == "at-" + .refreshToken' "$F_DIR/body")"
+check_eq "json jbearer: a wrong or missing bearer is 401" "401 wrong 401 " \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jbearer-1"}' -H 'Authorization: Bearer at-jbearer-2') $(f_jlast bearer) $(f_jpost /api/auth/refresh '{"refreshToken":"jbearer-1"}') $(f_jlast bearer)"
+check_eq "json: X-Api-Key is logged" "k-1" \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jr-1"}' -H 'X-Api-Key: k-1' >/dev/null; f_jlast xkey)"
+check_eq "json jlimit: 429 with Retry-After: 1, then 200" "429 1 200" \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jlimit-1"}') $(f_header Retry-After) $(f_jpost /api/auth/refresh '{"refreshToken":"jlimit-1"}')"
+check_eq "json jflaky: 503, then 200" "503 200" \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jflaky-1"}') $(f_jpost /api/auth/refresh '{"refreshToken":"jflaky-1"}')"
+fake_hold
+f_jpost /api/auth/refresh '{"refreshToken":"jholdlogout-1"}' >"$F_DIR/held" &
+f_conn_pid=$!
+wait_for f_in_flight_is 1
+check_eq "json jholdlogout: held until released" "" "$(cat "$F_DIR/held")"
+fake_release
+wait "$f_conn_pid"
+check_eq "json jholdlogout: then 401" 401 "$(cat "$F_DIR/held")"
+f_statuses=""
+for f_mode in jlogout jforbid jdown jarray jstring jnull jempty jnonjson; do
+	f_statuses+="$(f_jpost /api/v2/refresh "{\"refreshToken\":\"$f_mode-1\"}") "
+done
+check_eq "json: jlogout jforbid jdown, then 2xx bodies that are not objects (never nested)" \
+	"401 403 500 200 200 200 200 200 " "$f_statuses"
+check_eq "json jhuge, jhuge401, jhuge503: 200 KiB bodies (JSON objects)" "200 401 503 " \
+	"$(for f_mode in jhuge jhuge401 jhuge503; do echo -n "$(f_jpost /api/auth/refresh "{\"refreshToken\":\"$f_mode-1\"}") "
+		[[ $(jq -r .pad "$F_DIR/body" | wc -c) -gt 200000 ]] || echo -n "small "; done)"
+check_eq "json: the non-object bodies" '[{"accessToken":"at-in-an-array","expiresIn":900}]|"ok"|null||<html>Signed in</html>' \
+	"$(for f_mode in jarray jstring jnull jempty jnonjson; do f_jpost /api/v2/refresh "{\"refreshToken\":\"$f_mode-1\"}" >/dev/null; cat "$F_DIR/body"; echo -n '|'; done | sed 's/|$//')"
+f_now=$(date +%s)
+f_exp() { # prints the body's expiry (expiresIn, or expiresAt minus now, or the JWT's exp minus now)
+	jq -r --argjson now "$f_now" 'if .expiresIn != null then .expiresIn
+		elif (.expiresAt | type) == "number" then .expiresAt - $now
+		elif .expiresAt != null then (.expiresAt | sub("\\.[0-9]+"; "") | sub("(?<s>[+-])(?<h>[0-9]{2}):(?<m>[0-9]{2})$"; "\(.s)\(.h)\(.m)")
+		      | strptime("%Y-%m-%dT%H:%M:%S%z") | mktime) - $now
+		else (.accessToken | split(".")[1] | @base64d | fromjson | .exp) - $now end' "$F_DIR/body"
+}
+f_exps=""
+for f_mode in jkeep jjwt jstrin jat jrfcz jboth; do
+	f_jpost /api/auth/refresh "{\"refreshToken\":\"$f_mode-1\"}" >/dev/null
+	f_exps+="$f_mode:$(( ($(f_exp) + 5) / 10 * 10 )) "
+done
+check_eq "json: expiry forms (seconds from now, to 10 s)" \
+	"jkeep:600 jjwt:1800 jstrin:1200 jat:2700 jrfcz:4500 jboth:900 " "$f_exps"
+check_match "json jrfc: RFC 3339 at +02:00" '^"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\+02:00"$' \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jrfc-1"}' >/dev/null; jq .expiresAt "$F_DIR/body")"
+check_eq "json jrfc, jrfcneg: the offset is applied (now+3600, now+5400)" "3600 5400" \
+	"$(for f_mode in jrfc jrfcneg; do f_jpost /api/auth/refresh "{\"refreshToken\":\"$f_mode-1\"}" >/dev/null
+		echo $(( ($(date -d "$(jq -r .expiresAt "$F_DIR/body")" +%s) - $(date +%s) + 5) / 10 * 10 )); done | paste -sd' ')"
+check_eq "json: wrong values" \
+	'"tomorrow" {"seconds":900} 12345 "" "at\u0001 ... null "" 42 null' \
+	"$(for f_mode in jexpbad jexpobj jatnum jatempty jatctl jnoat jrtempty jrtnum jrtnull; do f_jpost /api/auth/refresh "{\"refreshToken\":\"$f_mode-1\"}" >/dev/null
+		case $f_mode in jexp*) jq -c '.expiresAt // .expiresIn' "$F_DIR/body" ;; jat*|jnoat) jq -c '.accessToken' "$F_DIR/body" | sed 's/\(at\\u0001\).*/\1 .../' ;; *) jq -c .refreshToken "$F_DIR/body" ;; esac
+	done | paste -sd' ')"
+check_eq "json jnoexp: no expiry anywhere" "null null at-" \
+	"$(f_jpost /api/auth/refresh '{"refreshToken":"jnoexp-1"}' >/dev/null; jq -r '"\(.expiresIn) \(.expiresAt) \(.accessToken[0:3])"' "$F_DIR/body")"
+
+# oauth: the refusals that must stop a run
+f_statuses=""
+for f_mode in eunauth egrant escope ereq eclient e401; do
+	f_statuses+="$(curl -s -o "$F_DIR/body" -w '%{http_code}' --max-time 10 \
+		--data "grant_type=refresh_token&refresh_token=$f_mode-1" "http://127.0.0.1:$FAKE_PORT/oauth/token"):$(jq -r .error "$F_DIR/body" 2>/dev/null || echo text) "
+done
+check_eq "oauth refusals" "400:unauthorized_client 400:unsupported_grant_type 400:invalid_scope 400:invalid_request 401:invalid_client 401:text " "$f_statuses"
+
 # usage
 check_eq "usage: no option value is a usage error (exit 2)" 2 "$("$FAKEUP_BIN" --help >/dev/null 2>&1; echo $?)"
 f_usage=$("$FAKEUP_BIN" --help 2>&1)
 for f_mode in ok logout logoutnull flaky ratelimit down chaos reset partial hang slow hold holdlogout trickle \
 	bad redirect nonjson empty badtoken spacetoken badutf8 garbage huge bighdr manyhdr manycookie manycookielast \
-	evilcookie; do
+	evilcookie jr jkeep jjwt jstrin jat jrfc jrfcneg jrfcz jboth jnoexp jrtnull jesc jlogout jforbid jdown \
+	jflaky jlimit jbearer jhold jholdlogout jhuge jhuge401 jhuge503 jarray jstring jnull jempty jnonjson jexpbad jexpobj jatnum jatempty jatctl \
+	jnoat jrtempty jrtnum; do
 	check_match "usage: names the $f_mode answer" " ${f_mode}[ ,]" "$f_usage"
 done
 
@@ -336,6 +448,6 @@ check_match "shutdown: the hanging client sees the connection close (curl 52/56)
 check "shutdown: the fakeup process is gone" bash -c "! kill -0 $old_pid"
 
 unset -f f_post f_header f_new_token_ok f_stat f_in_flight_is f_logged_resp f_logged_req f_raw \
-	f_raw_token_hex f_raw_count f_connections_is
+	f_raw_token_hex f_raw_count f_connections_is f_jpost f_jlast f_exp
 unset F_DIR tok1 hold_pid f_pids hang_pid stop_start old_pid i f_statuses f_hex f_conn_pid f_usage \
-	f_mode
+	f_mode f_bad f_body f_exps f_now

@@ -1,8 +1,11 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2016,SC2034 # ${VAR} in configs is for refresher to expand; variables are shared with the case files
 # t_60_oauth2.sh - the oauth2 profile end to end: refresh-token grant with rotation, expiry from
-# expires_in or the JWT exp, invalid_grant (logout), invalid_client (stop), client auth basic and
-# form, the expiry-aware due rule, and the token guard on every write.
+# expires_in or the JWT exp, invalid_grant (logout), the refusals of the client that stop the run
+# (401, invalid_client, unauthorized_client, unsupported_grant_type, invalid_scope,
+# invalid_request), empty client credentials as config errors, client auth basic and form, the
+# expiry-aware due rule, and the token guard on every write. Every token the oauth table holds
+# joins the secret scan of t_99 (record_secrets, in every run_refresher).
 
 oauth_setup " &%"
 check "oauth2: the example migration is idempotent" \
@@ -15,11 +18,6 @@ oseed() {
 	   SELECT 'o' || g || '@example.com', '$2-' || md5(random()::text), ${3:-NULL},
 	          now() - interval '1 hour', now() - interval '1 minute'
 	   FROM generate_series(1, $1) g"
-}
-# Every token the oauth table holds joins the secret scan of t_99.
-record_oauth_secrets() {
-	q "SELECT refresh_token FROM oauth_sessions UNION ALL
-	   SELECT access_token FROM oauth_sessions WHERE access_token IS NOT NULL" >>"$TEST_TMP/secrets.txt"
 }
 ocfg() {
 	sed -e "s/^  client_auth: basic$/  client_auth: ${1:-basic}/" "$REPO_ROOT/refresher.oauth2.yaml" >"$TEST_TMP/oauth.yaml"
@@ -35,9 +33,7 @@ oseed 1 rtnoexp
 oseed 1 dead
 oseed 1 rlimit
 q "CREATE TABLE o_before AS SELECT id, refresh_token FROM oauth_sessions"
-record_oauth_secrets
 run_refresher -c "$TEST_TMP/oauth.yaml"
-record_oauth_secrets
 check_eq "oauth2: exit 1 (one answer had no expiry)" 1 "$RUN_RC"
 check_eq "oauth2: 6 refreshed, 1 logged out, 1 failed, 1 retry" "6 1 1 1" \
 	"$(summary_field refreshed) $(summary_field logged_out) $(summary_field failed) $(summary_field retries)"
@@ -81,7 +77,6 @@ q "DELETE FROM oauth_sessions"
 oseed 2 rt
 ocfg form
 run_refresher -c "$TEST_TMP/oauth.yaml"
-record_oauth_secrets
 check_eq "oauth2 form auth: refreshed" "0 2" "$RUN_RC $(summary_field refreshed)"
 check_eq "oauth2 form auth: credentials in the form, accepted, no Authorization header" "2 2" \
 	"$(jq -s '[.[] | select(.ev == "req" and .client_via == "form" and .client_ok == true)] | length' "$FAKE_LOG") $(jq -s '[.[] | select(.ev == "req" and .auth == "")] | length' "$FAKE_LOG")"
@@ -102,6 +97,58 @@ check_eq "invalid_client: every row exactly as it was (no error written, claims 
 	"$(q "SELECT count(*) FROM (SELECT * FROM oauth_sessions EXCEPT SELECT * FROM o_before) d")"
 q "DROP TABLE o_before"
 
+# o_stop_message: the error-level lines of the last run (text log format).
+o_stop_message() {
+	grep -E '^[^ ]+ error ' "$RUN_ERR"
+}
+check_eq "invalid_client: one stop message, saying refused once (not \"refused ... (... refused ...)\")" \
+	"1 1" "$(o_stop_message | grep -c .) $(o_stop_message | grep -o refused | wc -l)"
+
+# --- every refusal of the client stops the run the same way, whatever the credentials ---
+# PREFIX:CAUSE: the fake's answer to refresh tokens PREFIX-... and what the message must name.
+for o_refusal in eunauth:unauthorized_client egrant:unsupported_grant_type escope:invalid_scope \
+	ereq:invalid_request eclient:invalid_client e401:401; do
+	o_prefix=${o_refusal%%:*} o_cause=${o_refusal#*:}
+	q "DELETE FROM oauth_sessions"
+	: >"$FAKE_LOG"
+	oseed 20 "$o_prefix"
+	q "CREATE TABLE o_before AS SELECT * FROM oauth_sessions"
+	run_refresher -c "$TEST_TMP/oauth.yaml" --concurrency 4
+	n=$(fake_count_requests)
+	check_eq "$o_cause: exit 1; nothing refreshed, logged out or failed; all 20 released" "1 0 0 0 20" \
+		"$RUN_RC $(summary_field refreshed) $(summary_field logged_out) $(summary_field failed) $(summary_field released)"
+	check "$o_cause: stopped after the 4 in flight ($n requests of 20 rows)" test "$n" -ge 1 -a "$n" -le 4
+	check_eq "$o_cause: every row exactly as it was (tokens, counts, errors, claims released)" 0 \
+		"$(q "SELECT count(*) FROM (SELECT * FROM oauth_sessions EXCEPT SELECT * FROM o_before) d")"
+	check_eq "$o_cause: one stop message, naming the cause: $(o_stop_message | head -n 1 | cut -c 1-200)" \
+		"1 1" "$(o_stop_message | grep -c .) $(o_stop_message | grep -c -- "$o_cause")"
+	check "$o_cause: the stop message says refused at most once" \
+		test "$(o_stop_message | grep -o refused | wc -l)" -le 1
+	q "DROP TABLE o_before"
+done
+
+# --- empty client credentials are config errors, named with file and line; an empty secret is
+# fine with client_auth: form ---
+# o_cfg_error NAME SED_EXPR KEY: --check-config on the oauth config edited by SED_EXPR exits 2
+# naming NAME.yaml and the line of upstream.KEY.
+o_cfg_error() {
+	local file=$TEST_TMP/$1.yaml line
+	sed -e "$2" "$TEST_TMP/oauth.yaml" >"$file"
+	line=$(grep -n "^  $3: " "$file" | cut -d: -f1)
+	run_refresher -c "$file" --check-config
+	check_eq "$1: --check-config exits 2" 2 "$RUN_RC"
+	check "$1: names $1.yaml:$line and upstream.$3" grep -q "$1.yaml:$line:[0-9]*: upstream.$3" "$RUN_ERR"
+}
+ocfg basic
+o_cfg_error idempty 's/^  client_id: .*/  client_id: ""/' client_id
+o_cfg_error secretempty 's/^  client_secret: .*/  client_secret: ""/' client_secret
+OAUTH_CLIENT_ID="" o_cfg_error idenvempty 's/^#.*//' client_id
+ocfg form
+sed -e 's/^  client_secret: .*/  client_secret: ""/' "$TEST_TMP/oauth.yaml" >"$TEST_TMP/formsecret.yaml"
+run_refresher -c "$TEST_TMP/formsecret.yaml" --check-config
+check_eq "client_secret \"\" with client_auth: form: config OK" "0 config OK" "$RUN_RC $(cat "$RUN_OUT")"
+ocfg basic
+
 # --- a user logs in again while we call: the new refresh token is kept ---
 q "DELETE FROM oauth_sessions"
 : >"$FAKE_LOG"
@@ -114,6 +161,5 @@ fake_release
 bg_wait "$pid" osup
 check_eq "oauth2 superseded: counted, the user's tokens kept" "1|relogin|user-own-access|0" \
 	"$(summary_field superseded)|$(q "SELECT split_part(refresh_token, '-', 1) || '|' || access_token || '|' || token_update_count FROM oauth_sessions")"
-record_oauth_secrets
 fake_stop
 q "DROP TABLE oauth_sessions"
