@@ -431,7 +431,7 @@ startup_note() {
 	ru=$(<"$1/rusage.0")
 	real=$(sed -n 's/.*start_real_us=\([0-9]*\).*/\1/p' <<<"$ru")
 	mono=$(sed -n 's/.*start_mono_us=\([0-9]*\).*/\1/p' <<<"$ru")
-	due_line=$(grep -m1 ' rows* due' "$1/stderr.0" | cut -d' ' -f1)
+	due_line=$(grep -m1 -E ' rows? due' "$1/stderr.0" | cut -d' ' -f1)
 	due_ms=-
 	[[ -n "$due_line" ]] && due_ms=$(( ($(date -d "$due_line" +%s%6N) - real) / 1000 ))
 	first=$(grep -m1 '^{"ev":"req"' "$2" | sed -n 's/.*"t_us":\([0-9]*\).*/\1/p')
