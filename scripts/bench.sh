@@ -394,7 +394,7 @@ NODE_CA=""
 node_start() {
 	local mode=$1 port_file=$TEST_TMP/node.port i h2=()
 	shift
-	command -v node >/dev/null 2>&1 || fatal "node missing: run make deps-bench (package nodejs)"
+	command -v node >/dev/null 2>&1 || fatal "node missing: run make deps (package nodejs)"
 	fake_stop
 	rm -f "$port_file"
 	NODE_CA=""

@@ -29,6 +29,7 @@ PACKAGES=(
 	openssl pgbouncer clang libclang-rt-14-dev  # t_45_tls.sh, make test-pooler, make fuzz
 	nghttp2-server  # t_46_http2.sh: an HTTP/2 upstream (nghttpd)
 	python3 python3-yaml  # t_50_ops.sh reads the Kubernetes ConfigMap
+	nodejs  # make bench: the second upstream, scripts/bench/nodeup.js
 )
 
 # What scripts/lint.sh runs: shellcheck, yamllint, mandoc -Tlint, groff -wall, man --warnings,
