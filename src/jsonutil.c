@@ -24,17 +24,11 @@ int jsonutil_parse_exact(const char *s, size_t len, struct json_object **out, co
 		*why = "too large";
 		return -1;
 	}
-	/*
-	 * One tokener for the process, reset for each text: json_tokener_new
-	 * costs two allocations per parse. The program parses on one thread.
-	 */
-	static struct json_tokener *shared;
-	if (shared == NULL && (shared = json_tokener_new()) == NULL) {
+	tok = json_tokener_new();
+	if (tok == NULL) {
 		*why = "out of memory";
 		return -1;
 	}
-	tok = shared;
-	json_tokener_reset(tok);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, s, (int)len);
 	err = json_tokener_get_error(tok);
@@ -59,6 +53,7 @@ int jsonutil_parse_exact(const char *s, size_t len, struct json_object **out, co
 	*out = obj;
 	rc = 0;
 out:
+	json_tokener_free(tok);
 	return rc;
 }
 
