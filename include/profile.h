@@ -50,6 +50,9 @@ struct verdict {
 	char reason[REASON_MAX]; /* one line, no secrets */
 };
 void verdict_clear(struct verdict *v);
+/* Sets out's kind and its reason (printf, cut to REASON_MAX). */
+void verdict_set(struct verdict *out, enum answer_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The optional column roles (database.columns) a profile reads or writes. */
 #define PROFILE_USES_COOKIES 0x1u

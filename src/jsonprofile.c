@@ -1,6 +1,5 @@
 /* jsonprofile.c - profile json: a JSON refresh API described by configuration (SPEC "Third profile"). */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,17 +200,6 @@ static const char *echo(const char *ptr, char *buf, size_t size)
 	}
 	buf[o] = '\0';
 	return buf;
-}
-
-static void verdict_set(struct verdict *out, enum answer_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void verdict_set(struct verdict *out, enum answer_kind kind, const char *fmt, ...)
-{
-	va_list ap;
-	out->kind = kind;
-	va_start(ap, fmt);
-	(void)vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
-	va_end(ap);
 }
 
 /* A JSON number (or, with digit_strings, a string of 1..12 digits) as a double; -1 if neither. */

@@ -1,5 +1,4 @@
 /* oauth2.c - the OAuth 2.0 refresh-token grant: request with client authentication, answer, JWT expiry. */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,17 +138,6 @@ out:
 	free(pair);
 	free(enc);
 	return out;
-}
-
-static void verdict_set(struct verdict *out, enum answer_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void verdict_set(struct verdict *out, enum answer_kind kind, const char *fmt, ...)
-{
-	va_list ap;
-	out->kind = kind;
-	va_start(ap, fmt);
-	(void)vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
-	va_end(ap);
 }
 
 /*

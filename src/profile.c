@@ -1,4 +1,6 @@
 /* profile.c - the table of refresh protocols; frees what profiles hand out. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,4 +87,13 @@ void verdict_clear(struct verdict *v)
 	free(v->cookies);
 	free(v->access_token);
 	memset(v, 0, sizeof(*v));
+}
+
+void verdict_set(struct verdict *out, enum answer_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+	out->kind = kind;
+	va_start(ap, fmt);
+	(void)vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
+	va_end(ap);
 }

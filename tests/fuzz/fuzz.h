@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defaults.h"
+
 /* libFuzzer's entry points (declared here for -Wmissing-prototypes). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -37,6 +39,19 @@ static inline char *fuzz_copy(const uint8_t *data, size_t size, int nul)
 	if (nul)
 		p[size] = '\0';
 	return p;
+}
+
+/* 1 when s is a token the table may store: 1..MAX_TOKEN_BYTES of 0x20..0x7E (SPEC). */
+static inline int fuzz_token_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > MAX_TOKEN_BYTES)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7E)
+			return 0;
+	return 1;
 }
 
 /* 1 when s is one printable line: no byte below 0x20 and no DEL. */

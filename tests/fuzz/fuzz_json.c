@@ -24,19 +24,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* 1 when s is a token the table may store: 1..MAX_TOKEN_BYTES of 0x20..0x7E (SPEC). */
-static int token_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > MAX_TOKEN_BYTES)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7E)
-			return 0;
-	return 1;
-}
-
 /* The next line of *p (up to end) as a pointer: "/" + the line, or "" when the line is empty. */
 static char *next_pointer(const uint8_t **p, const uint8_t *end)
 {
@@ -108,9 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(status == 401 || ((data[2] & 4) && status == 403));
 	if (v.kind == ANSWER_REFRESHED) {
 		FUZZ_ASSERT(status >= 200 && status <= 299 && !(data[2] & 1));
-		FUZZ_ASSERT(v.new_token != NULL && token_ok(v.new_token));
+		FUZZ_ASSERT(v.new_token != NULL && fuzz_token_ok(v.new_token));
 		FUZZ_ASSERT((ptrs[1][0] == '\0') == (v.access_token == NULL));
-		FUZZ_ASSERT(v.access_token == NULL || token_ok(v.access_token));
+		FUZZ_ASSERT(v.access_token == NULL || fuzz_token_ok(v.access_token));
 		FUZZ_ASSERT(ptrs[0][0] != '\0' || strcmp(v.new_token, "old-token") == 0);
 		FUZZ_ASSERT(v.expires_at >= 0);
 		FUZZ_ASSERT(!(data[2] & 2) || v.expires_at > 0);

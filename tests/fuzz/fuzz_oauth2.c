@@ -15,19 +15,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* 1 when s is a token the table may store: 1..MAX_TOKEN_BYTES of 0x20..0x7E (SPEC). */
-static int token_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > MAX_TOKEN_BYTES)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x20 || s[i] > 0x7E)
-			return 0;
-	return 1;
-}
-
 /*
  * Input: bytes 0-1 the status (as in fuzz_classify: high bit picks a common one), byte 2 flags
  * (1 too_big, 2 need_expiry), the rest the body; the body is also read as a JWT.
@@ -64,8 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_ASSERT(v.kind == ANSWER_FAILED);
 	if (v.kind == ANSWER_REFRESHED) {
 		FUZZ_ASSERT(status >= 200 && status <= 299);
-		FUZZ_ASSERT(v.access_token != NULL && token_ok(v.access_token));
-		FUZZ_ASSERT(v.new_token != NULL && token_ok(v.new_token));
+		FUZZ_ASSERT(v.access_token != NULL && fuzz_token_ok(v.access_token));
+		FUZZ_ASSERT(v.new_token != NULL && fuzz_token_ok(v.new_token));
 		FUZZ_ASSERT(v.expires_at >= 0);
 		FUZZ_ASSERT(!need_expiry || v.expires_at > 0);
 	} else
