@@ -490,6 +490,7 @@ run_case() {
 	local rtt=""
 	[[ -n "$db_ms" ]] && rtt="db_rtt=$(db_rtt_ms "$BENCH_DB_URL")ms"
 	if [[ "$upstream" == fake ]]; then
+		NODE_CA=""
 		fake_start --latency-ms "$lat_ms" --jitter-ms "$jit_ms" --log "$fake_log"
 	else
 		node_start "$upstream" --latency-ms "$lat_ms" --jitter-ms "$jit_ms" --log "$fake_log"
