@@ -502,6 +502,8 @@ run_case() {
 	local load1 m0 m1 pg0 pg1 fk0 fk1 t0 t1 i rcs="" pids=()
 	load1=$(cut -d' ' -f1 /proc/loadavg)
 	q "SELECT pg_stat_statements_reset()" >/dev/null
+	local lsn0 lsn1
+	lsn0=$(q "SELECT pg_current_wal_lsn()")
 	m0=$(machine_ticks)
 	pg0=$(pg_cpu_ticks)
 	fk0=$(proc_cpu_ticks "$FAKE_PID")
@@ -597,7 +599,11 @@ run_case() {
 	cpu_row=$(awk -v n="$n" -v r="$ref_cpu" -v p0="$pg0" -v p1="$pg1" -v f0="$fk0" -v f1="$fk1" \
 		-v hz="$CLK_TCK" 'BEGIN { if (n == 0) n = 1; printf "%.0f\t%.0f\t%.0f", r * 1e6 / n,
 			(p1 - p0) / hz * 1e6 / n, (f1 - f0) / hz * 1e6 / n }')
-	local note="peak_in_flight=$peak claims=$claims@${claim_ms:-?}ms writes=$writes@${write_ms:-?}ms"
+	lsn1=$(q "SELECT pg_current_wal_lsn()")
+	local wal
+	wal=$(q "SELECT round(pg_wal_lsn_diff('$lsn1', '$lsn0') / greatest($n, 1))")
+	local note="peak_in_flight=$peak claims=$claims@${claim_ms:-?}ms writes=$writes@${write_ms:-?}ms wal_bytes/row=$wal"
+	[[ "$upstream" != fake ]] && note+=" upstream_timer_lag_ms=$(jq -r '.timer_lag_ms // "?"' <<<"$stats")"
 	[[ -n "$rtt" ]] && note+=" $rtt"
 	[[ -n "$once_note" ]] && note+=" $once_note"
 	[[ -n "$startup" ]] && note+=" $(startup_note "$dir" "$fake_log")"

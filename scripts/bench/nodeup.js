@@ -6,7 +6,8 @@
 //                       [--h2 --key KEY.pem --cert CERT.pem]
 // POST (any path): form body with token=...; after L ms (+ uniform 0..J) answers
 // {"newToken":"ok-<32 hex>"} with fresh AWSALB / AWSALBCORS cookies, as the C fake does for "ok"
-// tokens. GET /stats: {"requests":N,"peak_in_flight":N,"in_flight":N,"connections":N}.
+// tokens. GET /stats: {"requests":N,"peak_in_flight":N,"in_flight":N,"connections":N,
+// "timer_lag_ms":M} (M: how late, on average, the latency timer fired: the server's own delay).
 // --log appends {"ev":"req","token":"..."} per request (the bench's "once" check).
 'use strict';
 
@@ -27,7 +28,7 @@ const latency = Number(args['latency-ms'] || 0);
 const jitter = Number(args['jitter-ms'] || 0);
 const log = args.log ? fs.openSync(args.log, 'a') : null;
 
-let requests = 0, inFlight = 0, peak = 0, connections = 0;
+let requests = 0, inFlight = 0, peak = 0, connections = 0, lagSum = 0;
 
 function tokenOf(body) {
 	for (const pair of body.split('&')) {
@@ -41,7 +42,8 @@ function tokenOf(body) {
 function handle(req, res) {
 	if (req.method === 'GET' && req.url === '/stats') {
 		res.writeHead(200, { 'content-type': 'application/json' });
-		res.end(JSON.stringify({ requests, peak_in_flight: peak, in_flight: inFlight, connections }));
+		res.end(JSON.stringify({ requests, peak_in_flight: peak, in_flight: inFlight, connections,
+			timer_lag_ms: requests > 0 ? Math.round(lagSum / requests * 10) / 10 : 0 }));
 		return;
 	}
 	const chunks = [];
@@ -53,7 +55,9 @@ function handle(req, res) {
 		const token = tokenOf(Buffer.concat(chunks).toString('latin1'));
 		if (log !== null) fs.writeSync(log, JSON.stringify({ ev: 'req', token }) + '\n');
 		const wait = latency + (jitter > 0 ? Math.random() * jitter : 0);
+		const due = Date.now() + wait;
 		setTimeout(() => {
+			lagSum += Math.max(0, Date.now() - due); // a busy event loop fires timers late
 			inFlight--;
 			const hex = crypto.randomBytes(16).toString('hex');
 			res.writeHead(200, {
