@@ -1181,9 +1181,9 @@ static int map_entry(struct confyaml *y, void *ctx, const char *path, const char
 		return confyaml_wrong_type(y, val, full,
 		    (ks->flags & KF_JSON_STRINGS) ? "a string" : "a single value");
 	if ((ks->flags & KF_JSON_STRINGS) && plain_non_string(val)) {
+		/* Not echoed: a body value may be a credential. */
 		confyaml_error(y, &val->start_mark, full,
-		    "must be a string: the body's values are sent as JSON strings (quote it: \"%s\")",
-		    confdiag_escape(esc, (const char *)val->data.scalar.value));
+		    "must be a string: the body's values are sent as JSON strings (quote it)");
 		yaml_event_delete(val);
 		return 0;
 	}

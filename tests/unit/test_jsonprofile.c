@@ -508,7 +508,10 @@ static const struct {
 	{ DB "upstream:\n  profile: json\n  json:\n    body: {refreshToken: {value: \"{token}\"}}\n",
 	    "t.yaml:7:26: upstream.json.body.refreshToken: expected a string, got a mapping" },
 	{ DB "upstream:\n  profile: json\n  json:\n    body: {refreshToken: \"{token}\", remember: true}\n",
-	    "t.yaml:7:47: upstream.json.body.remember: must be a string: the body's values are sent as JSON strings (quote it: \"true\")" },
+	    "t.yaml:7:47: upstream.json.body.remember: must be a string: the body's values are sent as JSON strings (quote it)" },
+	/* a body value is never echoed: it may be a credential */
+	{ DB "upstream:\n  profile: json\n  json:\n    body: {refreshToken: \"{token}\", pin: 918273645}\n",
+	    "t.yaml:7:42: upstream.json.body.pin: must be a string: the body's values are sent as JSON strings (quote it)" },
 	{ DB "upstream:\n  profile: json\n  json:\n    body: [\"{token}\"]\n",
 	    "t.yaml:7:11: upstream.json.body: expected a mapping of field: value, got a list" },
 	{ DB "upstream:\n  profile: json\n  json:\n    headers: {content-type: text/plain}\n",
