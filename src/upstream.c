@@ -35,6 +35,7 @@ struct upstream {
 	struct loop *lp; /* borrowed: the run's loop */
 	struct loop_timer timer; /* libcurl's timeout */
 	int in_flight;
+	CURLU *url; /* upstream.url, parsed once for every transfer (CURLOPT_CURLU) */
 	int ca_fd; /* memfd: system bundle + upstream.ca_file, when ca_file is set; else -1 */
 	char ca_path[40]; /* "/proc/self/fd/N" of ca_fd, "" when none */
 	struct curl_slist *resolve; /* "host:port:addr,..." resolved once for the run, or NULL */
@@ -374,7 +375,13 @@ struct upstream *upstream_new(const struct config *cfg, struct loop *lp)
 	up->multi = curl_multi_init();
 	up->form_headers = fixed_headers("Content-Type: application/x-www-form-urlencoded");
 	up->json_headers = fixed_headers("Content-Type: application/json");
-	if (up->multi == NULL || up->form_headers == NULL || up->json_headers == NULL ||
+	up->url = curl_url();
+	if (up->url != NULL && curl_url_set(up->url, CURLUPART_URL, cfg->upstream.url, 0) != CURLUE_OK) {
+		log_error("upstream", "upstream.url: libcurl cannot parse it");
+		curl_url_cleanup(up->url);
+		up->url = NULL;
+	}
+	if (up->multi == NULL || up->url == NULL || up->form_headers == NULL || up->json_headers == NULL ||
 	    proxy_once(up) != 0 || load_ca(up) != 0) {
 		upstream_free(up);
 		return NULL;
@@ -413,6 +420,7 @@ void upstream_free(struct upstream *up)
 	}
 	loop_timer_disarm(up->lp, &up->timer);
 	curl_slist_free_all(up->resolve);
+	curl_url_cleanup(up->url);
 	curl_slist_free_all(up->form_headers);
 	curl_slist_free_all(up->json_headers);
 	free(up->proxy);
@@ -549,7 +557,8 @@ static struct transfer *transfer_new(struct upstream *up)
 	int bad = e == NULL;
 	if (bad)
 		goto out;
-	bad |= curl_easy_setopt(e, CURLOPT_URL, cfg->upstream.url) != CURLE_OK;
+	/* The URL parsed once: libcurl otherwise parses the string again for every transfer. */
+	bad |= curl_easy_setopt(e, CURLOPT_CURLU, up->url) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_POST, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(e, CURLOPT_USERAGENT, cfg->upstream.user_agent) != CURLE_OK;
