@@ -14,7 +14,25 @@ struct job {
 	int attempts; /* requests made so far */
 	long long not_before; /* monotonic ms; for a job waiting to retry */
 	struct job *next; /* the queue's link */
+	struct job *live_prev, *live_next; /* the run's live set (struct joblive) */
 };
+
+/*
+ * Every job of a run from its claim until it ends, wherever it is (queued,
+ * waiting, on the wire): the rows a claim must skip, as any of them may be
+ * released by a write that reaches the database before a late claim does.
+ * A zeroed struct is an empty set; it does not own its jobs.
+ */
+struct joblive {
+	struct job *head;
+	size_t n;
+};
+
+/* Adds j (not in the set) to the set. */
+void joblive_add(struct joblive *l, struct job *j);
+
+/* Takes j (in the set) out of the set. */
+void joblive_remove(struct joblive *l, struct job *j);
 
 /* FIFO of jobs; a zeroed struct is an empty queue. It owns the jobs it holds. */
 struct jobq {

@@ -92,9 +92,10 @@ void writeback_requeue(struct writeback *w);
 /*
  * The ids a claim must skip: the exclude set, and every row with a result
  * pending, being written or held. A new array (caller frees it, not the
- * ids, which point into the results) of *n ids, or NULL on OOM.
+ * ids, which point into the results) of *n ids followed by room for spare
+ * more (the caller's own, not counted in *n), or NULL on OOM.
  */
-char **writeback_exclude_ids(const struct writeback *w, size_t *n);
+char **writeback_exclude_ids(const struct writeback *w, size_t spare, size_t *n);
 
 /* The guard tripped: pending logout rows are kept and marked, not deleted. */
 void writeback_mark_mass(struct writeback *w);

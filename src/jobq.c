@@ -22,6 +22,28 @@ void job_free(const struct profile_ops *p, struct job *j)
 	free(j);
 }
 
+void joblive_add(struct joblive *l, struct job *j)
+{
+	j->live_prev = NULL;
+	j->live_next = l->head;
+	if (l->head)
+		l->head->live_prev = j;
+	l->head = j;
+	l->n++;
+}
+
+void joblive_remove(struct joblive *l, struct job *j)
+{
+	if (j->live_prev)
+		j->live_prev->live_next = j->live_next;
+	else
+		l->head = j->live_next;
+	if (j->live_next)
+		j->live_next->live_prev = j->live_prev;
+	j->live_prev = j->live_next = NULL;
+	l->n--;
+}
+
 void jobq_push(struct jobq *q, struct job *j)
 {
 	j->next = NULL;

@@ -70,6 +70,7 @@ struct sweep {
 	/* Jobs not on the wire (those on the wire are owned through the upstream's transfers). */
 	struct jobq ready; /* claimed, not yet started */
 	struct jobq waiting; /* waiting out a backoff */
+	struct joblive live; /* every job above, and those on the wire */
 	struct writeback wb; /* finished rows until their write is durable */
 	/* Policies. */
 	struct retry_budget budget;
@@ -110,6 +111,7 @@ static void db_ok(struct sweep *s)
 static void finish(struct sweep *s, struct job *j, enum outcome o, struct verdict *v,
     const char *reason)
 {
+	joblive_remove(&s->live, j);
 	if (writeback_add(&s->wb, &j->row, o, v, reason, loop_now(s->lp)) != 0) {
 		if (o == OUTCOME_REFRESHED)
 			log_error(j->row->id, "out of memory: an issued token could not be kept");
@@ -157,14 +159,19 @@ static void claim(struct sweep *s)
 	}
 	/*
 	 * Besides the rows this run finished as failed or superseded, exclude
-	 * every row whose result is pending or being written: its write may
-	 * release it (failed, superseded) before this claim runs, and it must
-	 * not be called twice.
+	 * every row it holds: claimed and not yet ended (queued, waiting, on
+	 * the wire), or its result pending or being written. A write may
+	 * release such a row (failed, superseded) before this claim runs: the
+	 * claim and the writes go on separate connections, and a claim that
+	 * reaches the server late (a busy pooler, a descheduled backend) sees
+	 * writes sent after it. A row must not be called twice in a run.
 	 */
 	size_t nx = 0;
-	char **ids = writeback_exclude_ids(&s->wb, &nx);
+	char **ids = writeback_exclude_ids(&s->wb, s->live.n, &nx);
 	if (ids == NULL)
 		return; /* tried again on the next turn of the loop */
+	for (const struct job *j = s->live.head; j != NULL; j = j->live_next)
+		ids[nx++] = j->row->id;
 	int rc = db_claim_send(s->db, want, ids, nx);
 	free(ids);
 	if (rc != 0) {
@@ -195,6 +202,7 @@ static void collect_claim(struct sweep *s)
 			row_free(rows[i]); /* its lease expires on its own */
 			continue;
 		}
+		joblive_add(&s->live, j);
 		if (s->draining) /* claimed while stopping: give it back at once */
 			finish(s, j, OUTCOME_RELEASED, NULL, NULL);
 		else

@@ -323,10 +323,10 @@ void writeback_settle(struct writeback *w, long long now)
 	w->nwriting = 0;
 }
 
-char **writeback_exclude_ids(const struct writeback *w, size_t *n)
+char **writeback_exclude_ids(const struct writeback *w, size_t spare, size_t *n)
 {
 	size_t nx = w->nexclude + w->npending + w->nwriting + w->nheld;
-	char **ids = malloc((nx ? nx : 1) * sizeof(*ids));
+	char **ids = malloc((nx + spare ? nx + spare : 1) * sizeof(*ids));
 	if (ids == NULL)
 		return NULL;
 	if (w->nexclude > 0)

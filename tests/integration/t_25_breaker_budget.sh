@@ -35,3 +35,33 @@ check "budget: the rows failed for lack of budget say so ($nb)" test "$nb" -ge 1
 check_eq "budget: the others used all their tries" "$((150 - nb))" \
 	"$(q "SELECT count(*) FROM auth_sessions WHERE last_token_update_error LIKE '%after 3 tries%'")"
 fake_stop
+
+# --- a row that fails while a claim waits for the database is not claimed again ---
+# The claim and the writes go on separate connections. A claim that reaches the server late (a
+# busy pooler, a descheduled backend) takes its snapshot after writes that were sent after it:
+# rows that were on the wire when it was sent, failed and released meanwhile, are due again and
+# must not be in its answer. The claim's own backend is stopped (SIGSTOP) for a while: direct to
+# PostgreSQL, as a pooler hands the claim to any of its server connections.
+q "DELETE FROM auth_sessions"
+fake_start --latency-ms 200
+seed 120 down
+write_config "$TEST_TMP/late.yaml" "$(printf 'refresh:\n  concurrency: 10\n  batch_size: 10\nretry:\n  attempts: 1\nbreaker:\n  window: 0\n')"
+direct_url="postgresql://$PGUSER:$PGPASSWORD@/refresher_test?host=$(jq -rn --arg s "$TEST_TMP" '$s|@uri')&port=$PGPORT"
+DATABASE_URL=$direct_url run_refresher_bg late -c "$TEST_TMP/late.yaml"
+claim_pid=""
+for ((i = 0; i < 200; i++)); do
+	claim_pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'refresher'
+		AND query LIKE 'WITH due AS MATERIALIZED%' LIMIT 1")
+	[[ -n "$claim_pid" ]] && (($(fake_count_requests) >= 20)) && break
+	sleep 0.05
+done
+check "late claim: found the claim's backend (pid ${claim_pid:-none})" test -n "$claim_pid"
+if [[ -n "$claim_pid" ]]; then
+	kill -STOP "$claim_pid"
+	sleep 1.5 # the rows on the wire fail (200 ms) and are written meanwhile
+	kill -CONT "$claim_pid"
+fi
+bg_wait "$BG_PID" late
+check_eq "late claim: every row failed once, exit 1" "1 120" "$RUN_RC $(summary_field failed)"
+check_eq "late claim: no row called twice (120 requests)" 120 "$(fake_count_requests)"
+fake_stop

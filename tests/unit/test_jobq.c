@@ -159,6 +159,61 @@ START_TEST(test_wake_table)
 }
 END_TEST
 
+/* The ids of the live set, head first, joined; checks the back links on the way. */
+static void live_ids(const struct joblive *l, char *out, size_t size)
+{
+	size_t n = 0;
+	const struct job *prev = NULL;
+	out[0] = '\0';
+	for (const struct job *j = l->head; j != NULL; j = j->live_next) {
+		ck_assert_uint_lt(n, l->n);
+		ck_assert_ptr_eq(j->live_prev, prev);
+		strncat(out, j->row->id, size - strlen(out) - 1);
+		prev = j;
+		n++;
+	}
+	ck_assert_uint_eq(n, l->n);
+}
+
+START_TEST(test_live)
+{
+	struct joblive l = { NULL, 0 };
+	struct job *a = job_make("a", 0), *b = job_make("b", 0), *c = job_make("c", 0);
+	char ids[32];
+
+	joblive_add(&l, a);
+	joblive_add(&l, b);
+	joblive_add(&l, c);
+	live_ids(&l, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "cba");
+	joblive_remove(&l, b); /* the middle */
+	live_ids(&l, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "ca");
+	joblive_remove(&l, c); /* the head */
+	live_ids(&l, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "a");
+	ck_assert_ptr_null(c->live_next);
+	joblive_add(&l, b); /* back in after leaving */
+	joblive_remove(&l, a); /* the tail */
+	live_ids(&l, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "b");
+	joblive_remove(&l, b);
+	ck_assert_ptr_null(l.head);
+	ck_assert_uint_eq(l.n, 0);
+	/* In the live set and in a queue at once: the two links are separate. */
+	struct jobq q = { NULL, NULL, 0 };
+	joblive_add(&l, a);
+	jobq_push(&q, a);
+	joblive_add(&l, c);
+	jobq_push(&q, c);
+	joblive_remove(&l, a);
+	queue_ids(&q, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "ac");
+	jobq_clear(&q, &counting_profile);
+	job_free(&counting_profile, b);
+}
+END_TEST
+
 Suite *jobq_suite(void)
 {
 	Suite *s = suite_create("jobq");
@@ -166,6 +221,7 @@ Suite *jobq_suite(void)
 	tcase_set_timeout(tc, TCASE_TIMEOUT_S);
 	tcase_add_test(tc, test_fifo);
 	tcase_add_test(tc, test_free);
+	tcase_add_test(tc, test_live);
 	tcase_add_loop_test(tc, test_wake_table, 0, NELEM(wake_cases));
 	suite_add_tcase(s, tc);
 	return s;

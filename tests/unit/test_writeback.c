@@ -238,12 +238,20 @@ START_TEST(test_settle)
 
 	/* The next claim skips the failed, the superseded and the held row. */
 	add(&w, "p", OUTCOME_RELEASED, 600);
-	char **ids = writeback_exclude_ids(&w, &n);
+	char **ids = writeback_exclude_ids(&w, 0, &n);
 	ck_assert_ptr_nonnull(ids);
 	ck_assert_uint_eq(n, 4);
 	ck_assert_str_eq(ids[0], "f");
 	ck_assert_str_eq(ids[1], "s");
 	ck_assert_str_eq(ids[2], "p");
+	ck_assert_str_eq(ids[3], "h");
+	free(ids);
+	/* With room for the caller's own ids (the run's live jobs) after them. */
+	ids = writeback_exclude_ids(&w, 2, &n);
+	ck_assert_ptr_nonnull(ids);
+	ck_assert_uint_eq(n, 4);
+	ids[4] = "x";
+	ids[5] = "y";
 	ck_assert_str_eq(ids[3], "h");
 	free(ids);
 
