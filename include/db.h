@@ -110,11 +110,12 @@ void db_detach(struct db *db);
 
 /*
  * Sends a claim of at most limit due rows, oldest first, skipping rows locked
- * by other runs and the ids in exclude (already handled by this run), as a
+ * by other runs, rows before after (a row's order text, struct row; NULL or
+ * "" for none) and the ids in exclude (already handled by this run), as a
  * lease of cfg->refresh.lease. exclude is copied. Returns 0 when sent, -1
  * when the claim channel cannot take it now (logged; try again later).
  */
-int db_claim_send(struct db *db, long limit, char *const *exclude, size_t nexclude)
+int db_claim_send(struct db *db, long limit, const char *after, char *const *exclude, size_t nexclude)
     __attribute__((warn_unused_result));
 
 /*

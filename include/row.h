@@ -2,7 +2,10 @@
 #ifndef REFRESHER_ROW_H
 #define REFRESHER_ROW_H
 
-/* Every field heap-owned; free with row_free (db.c). */
+/* Length of a row's order text with its NUL: "YYYY-MM-DDTHH:MI:SS.US". */
+#define ROW_ORDER_LEN 27
+
+/* Every pointer heap-owned; free with row_free (db.c). */
 struct row {
 	char *id; /* as text */
 	char *email;
@@ -11,6 +14,12 @@ struct row {
 	char *fingerprint; /* NULL when the column is NULL or absent (secret) */
 	char *access_token; /* NULL when the column is NULL or absent (secret) */
 	char *claim; /* our lease, UTC "YYYY-MM-DDTHH:MI:SS.US", guards releases */
+	/*
+	 * Its place in the claims' order (oldest refresh or creation first) as
+	 * UTC "YYYY-MM-DDTHH:MI:SS.US": texts of this one width compare as the
+	 * times do. "" when before the year 1000 or -infinity: before any other.
+	 */
+	char order[ROW_ORDER_LEN];
 };
 void row_free(struct row *row);
 

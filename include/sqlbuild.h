@@ -39,6 +39,7 @@ enum due_param {
 enum claim_param {
 	CLAIM_LIMIT = DUE_NPARAM, /* rows at most */
 	CLAIM_LEASE_MS, /* the lease, from now */
+	CLAIM_AFTER, /* the run's order cursor (CLAIM_COL_ORDER), or NULL for none */
 	CLAIM_NPARAM
 };
 
@@ -54,6 +55,7 @@ enum claim_col {
 	CLAIM_COL_FINGERPRINT, /* NULL when NULL or absent */
 	CLAIM_COL_LEASE, /* the lease taken, UTC "YYYY-MM-DDTHH:MI:SS.US" */
 	CLAIM_COL_ACCESS_TOKEN, /* NULL when NULL or absent (profile json's {access_token}) */
+	CLAIM_COL_ORDER, /* the row's place in the order, UTC "YYYY-MM-DDTHH:MI:SS.US"; NULL before 1000 */
 	CLAIM_NCOL
 };
 

@@ -33,8 +33,12 @@ struct writeback {
 	struct result **writing; /* the write in flight */
 	size_t nwriting, capwriting;
 	long long oldest_writing;
-	char **exclude; /* ids this run finished (failed, superseded) that may still look due */
+	struct excluded {
+		char *id;
+		char order[ROW_ORDER_LEN]; /* the row's (struct row) */
+	} *exclude; /* rows this run finished (failed, superseded) that may still look due */
 	size_t nexclude, capexclude;
+	char after[ROW_ORDER_LEN]; /* the claims' cursor (writeback_after); "" none yet */
 	struct result **held; /* logout rows whose delete waits for the guard, oldest renewal first */
 	size_t nheld, capheld;
 };
@@ -88,6 +92,14 @@ void writeback_settle(struct writeback *w, long long now);
 
 /* Puts the results of a lost write back in front of the pending ones. */
 void writeback_requeue(struct writeback *w);
+
+/*
+ * The claims' cursor moved to after (a row's order text): every claim from
+ * now on skips the rows before it, so the exclude set drops them, and keeps
+ * only what the cursor does not cover (rows at it, ties). A cursor before
+ * the one set is ignored.
+ */
+void writeback_after(struct writeback *w, const char *after);
 
 /*
  * The ids a claim must skip: the exclude set, and every row with a result

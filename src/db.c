@@ -418,6 +418,7 @@ static int check_statements(struct db *db, enum db_open_status *st, char *err, s
 	due_params(db, cp, &shard_n, &shard_i);
 	cp[CLAIM_LIMIT] = "0";
 	cp[CLAIM_LEASE_MS] = "1000";
+	cp[CLAIM_AFTER] = "2000-01-01T00:00:00.000000";
 	for (int i = 0; i < WRITE_NPARAM; i++)
 		wp[i] = "{}";
 	for (int i = 0; i < 2; i++) {
@@ -571,7 +572,7 @@ long db_list_due(struct db *db, long limit)
 
 /* ---- The run: claims ---- */
 
-int db_claim_send(struct db *db, long limit, char *const *exclude, size_t nexclude)
+int db_claim_send(struct db *db, long limit, const char *after, char *const *exclude, size_t nexclude)
 {
 	struct num shard_n, shard_i, lim, lease;
 	const char *params[CLAIM_NPARAM];
@@ -584,6 +585,7 @@ int db_claim_send(struct db *db, long limit, char *const *exclude, size_t nexclu
 	snprintf(lease.s, sizeof(lease.s), "%ld", db->cfg->refresh.lease_ms);
 	params[CLAIM_LIMIT] = lim.s;
 	params[CLAIM_LEASE_MS] = lease.s;
+	params[CLAIM_AFTER] = after != NULL && after[0] != '\0' ? after : NULL;
 	int rc = chan_send(&db->claimer, db->sql_claim, CLAIM_NPARAM, params);
 	free(excl); /* libpq copied the parameters into its output buffer */
 	return rc;
@@ -610,6 +612,9 @@ static int claim_rows(PGresult *res, struct row ***rows, size_t *n)
 		if (!PQgetisnull(res, i, CLAIM_COL_ACCESS_TOKEN))
 			r->access_token = xstrdup(PQgetvalue(res, i, CLAIM_COL_ACCESS_TOKEN));
 		r->claim = xstrdup(PQgetvalue(res, i, CLAIM_COL_LEASE));
+		const char *order = PQgetvalue(res, i, CLAIM_COL_ORDER);
+		if (strlen(order) == ROW_ORDER_LEN - 1) /* else "": before any other (see struct row) */
+			memcpy(r->order, order, ROW_ORDER_LEN);
 		if (!r->id || !r->email || !r->token || !r->cookies || !r->claim)
 			goto oom;
 	}

@@ -230,6 +230,8 @@ char *sqlbuild_list(const struct sqlctx *c)
 
 /* A lease as text, UTC (what the claim returns and the write compares with). */
 #define LEASE_TEXT(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+/* oldest_first() of the claim's row t, as a literal. */
+#define ORDER_KEY_T "coalesce(t.last_token_update_date, t.created_at, '-infinity'::timestamptz)"
 
 char *sqlbuild_claim(const struct sqlctx *c)
 {
@@ -243,10 +245,13 @@ char *sqlbuild_claim(const struct sqlctx *c)
 	    n->col[COL_FINGERPRINT] ? n->col[COL_FINGERPRINT] : "");
 	snprintf(at, sizeof(at), "%s%s::text", n->col[COL_ACCESS_TOKEN] ? "t." : "NULL",
 	    n->col[COL_ACCESS_TOKEN] ? n->col[COL_ACCESS_TOKEN] : "");
-	char idc[160], emailc[160], tokenc[160];
+	char idc[160], emailc[160], tokenc[160], order[512];
 	snprintf(idc, sizeof(idc), "t.%s::text", id);
 	snprintf(emailc, sizeof(emailc), "t.%s::text", n->col[COL_EMAIL]);
 	snprintf(tokenc, sizeof(tokenc), "t.%s", n->col[COL_TOKEN]);
+	/* The row's order key (oldest_first) as text, NULL before the year 1000 (see struct row). */
+	snprintf(order, sizeof(order), "CASE WHEN %s >= '1000-01-01 00:00:00+00'::timestamptz THEN %s END",
+	    ORDER_KEY_T, LEASE_TEXT(ORDER_KEY_T));
 	const char *ret[CLAIM_NCOL] = {
 		[CLAIM_COL_ID] = idc,
 		[CLAIM_COL_EMAIL] = emailc,
@@ -255,10 +260,21 @@ char *sqlbuild_claim(const struct sqlctx *c)
 		[CLAIM_COL_FINGERPRINT] = fp,
 		[CLAIM_COL_LEASE] = LEASE_TEXT("t.token_update_claimed_until"),
 		[CLAIM_COL_ACCESS_TOKEN] = at,
+		[CLAIM_COL_ORDER] = order,
 	};
 	strbuf_printf(&b, "WITH due AS MATERIALIZED (SELECT %s.%s AS id FROM %s AS %s WHERE ", a, id,
 	    n->table, a);
 	due_where(&b, c);
+	/*
+	 * Only rows at or after the run's cursor, the latest order key it has
+	 * claimed. A row before it was claimed by this run already, or skipped
+	 * while another held it (the next run takes it). A row the run failed
+	 * stays due: without the cursor every claim would walk past, and
+	 * exclude by id, every row this run had failed so far.
+	 */
+	strbuf_printf(&b, " AND ($%d::text IS NULL OR ", PARAM(CLAIM_AFTER));
+	oldest_first(&b, a);
+	strbuf_printf(&b, " >= ($%d::timestamp AT TIME ZONE 'UTC'))", PARAM(CLAIM_AFTER));
 	strbuf_printf(&b, " ORDER BY ");
 	oldest_first(&b, a);
 	strbuf_printf(&b, " LIMIT $%d::int FOR UPDATE SKIP LOCKED)", PARAM(CLAIM_LIMIT));

@@ -172,12 +172,13 @@ static void claim(struct sweep *s)
 		return; /* tried again on the next turn of the loop */
 	for (const struct job *j = s->live.head; j != NULL; j = j->live_next)
 		ids[nx++] = j->row->id;
-	int rc = db_claim_send(s->db, want, ids, nx);
+	int rc = db_claim_send(s->db, want, s->wb.after, ids, nx);
 	free(ids);
 	if (rc != 0) {
 		db_failed(s);
 		return;
 	}
+	log_debug("sweep", "claim of up to %ld rows sent, %zu ids excluded", want, nx);
 	s->claiming = 1;
 	s->claim_want = want;
 }
@@ -196,6 +197,13 @@ static void collect_claim(struct sweep *s)
 		return;
 	}
 	db_ok(s);
+	/* The cursor moves to the latest row claimed (claims go oldest first). */
+	char after[ROW_ORDER_LEN];
+	memcpy(after, s->wb.after, ROW_ORDER_LEN);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i]->order, after) > 0)
+			memcpy(after, rows[i]->order, ROW_ORDER_LEN);
+	writeback_after(&s->wb, after);
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = job_new(rows[i]);
 		if (j == NULL) {

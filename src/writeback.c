@@ -106,19 +106,39 @@ long writeback_flush_in(const struct writeback *w, long long now)
 	return in > 0 ? (long)in : 0;
 }
 
-static void remember_exclude(struct writeback *w, const char *id)
+static void remember_exclude(struct writeback *w, const struct row *row)
 {
+	if (w->after[0] != '\0' && strcmp(row->order, w->after) < 0)
+		return; /* before the cursor: no claim of this run can take it */
 	if (w->nexclude == w->capexclude) {
 		size_t cap = w->capexclude ? w->capexclude * 2 : WRITEBACK_SET_CAP;
-		char **p = realloc(w->exclude, cap * sizeof(*p));
+		struct excluded *p = realloc(w->exclude, cap * sizeof(*p));
 		if (p == NULL)
 			return; /* worst case: a failed row is called twice in this run */
 		w->exclude = p;
 		w->capexclude = cap;
 	}
-	char *dup = strdup(id);
-	if (dup != NULL)
-		w->exclude[w->nexclude++] = dup;
+	char *dup = strdup(row->id);
+	if (dup == NULL)
+		return;
+	w->exclude[w->nexclude].id = dup;
+	memcpy(w->exclude[w->nexclude].order, row->order, ROW_ORDER_LEN);
+	w->nexclude++;
+}
+
+void writeback_after(struct writeback *w, const char *after)
+{
+	size_t k = 0;
+	if (strcmp(after, w->after) <= 0)
+		return;
+	memcpy(w->after, after, ROW_ORDER_LEN);
+	for (size_t i = 0; i < w->nexclude; i++) {
+		if (strcmp(w->exclude[i].order, after) < 0)
+			free(w->exclude[i].id);
+		else
+			w->exclude[k++] = w->exclude[i];
+	}
+	w->nexclude = k;
 }
 
 /*
@@ -236,7 +256,7 @@ static void account(struct writeback *w, struct result *r, long long now)
 		break;
 	case OUTCOME_FAILED:
 		log_warn(id, "failed: %s", r->reason);
-		remember_exclude(w, id);
+		remember_exclude(w, r->row);
 		break;
 	case OUTCOME_SUPERSEDED:
 		if (r->note == WRITE_NOTE_NOT_MATCHING_ISSUED)
@@ -247,7 +267,7 @@ static void account(struct writeback *w, struct result *r, long long now)
 			log_info(id, "superseded: the row no longer matches database.where; left as it is");
 		else
 			log_info(id, "superseded: the token changed while we called; row left as it is");
-		remember_exclude(w, id);
+		remember_exclude(w, r->row);
 		break;
 	case OUTCOME_RELEASED:
 		log_debug(id, "released");
@@ -329,9 +349,9 @@ char **writeback_exclude_ids(const struct writeback *w, size_t spare, size_t *n)
 	char **ids = malloc((nx + spare ? nx + spare : 1) * sizeof(*ids));
 	if (ids == NULL)
 		return NULL;
-	if (w->nexclude > 0)
-		memcpy(ids, w->exclude, w->nexclude * sizeof(*ids));
-	size_t k = w->nexclude;
+	size_t k = 0;
+	for (size_t i = 0; i < w->nexclude; i++)
+		ids[k++] = w->exclude[i].id;
 	for (size_t i = 0; i < w->npending; i++)
 		ids[k++] = w->pending[i]->row->id;
 	for (size_t i = 0; i < w->nwriting; i++)
@@ -367,7 +387,7 @@ void writeback_close(struct writeback *w, int abandoned, long long now)
 	free(w->writing);
 	free(w->held);
 	for (size_t i = 0; i < w->nexclude; i++)
-		free(w->exclude[i]);
+		free(w->exclude[i].id);
 	free(w->exclude);
 	memset(w, 0, sizeof(*w));
 }

@@ -41,7 +41,7 @@ static void wait_db(void)
 /* A claim from start to end: 0 with the rows (caller frees), or -1 (logged). */
 static int claim(struct db *db, long want, struct row ***rows, size_t *n)
 {
-	if (db_claim_send(db, want, NULL, 0) != 0)
+	if (db_claim_send(db, want, NULL, NULL, 0) != 0)
 		return -1;
 	for (;;) {
 		int rc = db_claim_poll(db, rows, n);

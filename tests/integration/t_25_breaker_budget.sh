@@ -65,3 +65,34 @@ bg_wait "$BG_PID" late
 check_eq "late claim: every row failed once, exit 1" "1 120" "$RUN_RC $(summary_field failed)"
 check_eq "late claim: no row called twice (120 requests)" 120 "$(fake_count_requests)"
 fake_stop
+
+# --- the claims' cursor: a run's failures do not pile up in every later claim ---
+# Claims go oldest first, and each one starts at the latest row claimed so far. A failed row
+# stays due, so before the cursor every later claim of the run had to name it to skip it: 1000
+# failures made the run's last claims carry ~1000 ids (and walk past 1000 rows). Now a claim
+# names only what the run still holds (concurrency + a batch on their way, results not yet
+# written: up to two flushes of 64) and ties at the cursor.
+q "DELETE FROM auth_sessions"
+fake_start
+seed 1000 down
+write_config "$TEST_TMP/cursor.yaml" "$(printf 'refresh:\n  concurrency: 4\n  batch_size: 10\nretry:\n  attempts: 1\nbreaker:\n  window: 0\n')"
+run_refresher -c "$TEST_TMP/cursor.yaml"
+check_eq "cursor: every row failed once, exit 1" "1 1000 1000" "$RUN_RC $(summary_field failed) $(fake_count_requests)"
+most=$(sed -n 's/.*claim of up to [0-9]* rows sent, \([0-9]*\) ids excluded.*/\1/p' "$RUN_ERR" | sort -n | tail -n 1)
+nclaims=$(grep -c "claim of up to" "$RUN_ERR")
+check "cursor: $nclaims claims, each excluding at most 200 ids (most: ${most:-none})" \
+	test -n "$most" -a "${most:-999}" -le 200 -a "$nclaims" -ge 100
+fake_stop
+
+# Ties at the cursor: 60 rows with the same age (a bulk import), all failing, each called once;
+# rows with neither date ('-infinity', first of all) too.
+q "DELETE FROM auth_sessions"
+fake_start
+seed 60 down
+q "UPDATE auth_sessions SET created_at = now() - interval '2 hours', last_token_update_date = NULL"
+seed 20 down
+q "UPDATE auth_sessions SET created_at = NULL WHERE created_at > now() - interval '2 hours'"
+run_refresher -c "$TEST_TMP/cursor.yaml"
+check_eq "cursor ties: 60 rows of one age and 20 of none, each called once, all failed" "1 80 80" \
+	"$RUN_RC $(summary_field failed) $(fake_count_requests)"
+fake_stop

@@ -1,4 +1,5 @@
 /* test_writeback.c - write-back without a database: logout modes, batching, requeue, held rows, accounting. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,6 +345,81 @@ START_TEST(test_mark_mass)
 }
 END_TEST
 
+/* A failed result for row id whose order text is order ("" for none). */
+static void add_failed_at(struct writeback *w, const char *id, const char *order)
+{
+	struct result *r = add(w, id, OUTCOME_FAILED, 0);
+	snprintf(r->row->order, sizeof(r->row->order), "%s", order);
+}
+
+/* The exclude ids joined with ',' (the set alone: nothing pending). */
+static void exclude_ids(const struct writeback *w, char *out, size_t size)
+{
+	size_t n = 0;
+	char **ids = writeback_exclude_ids(w, 0, &n);
+	ck_assert_ptr_nonnull(ids);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strncat(out, ",", size - strlen(out) - 1);
+		strncat(out, ids[i], size - strlen(out) - 1);
+	}
+	free(ids);
+}
+
+/*
+ * The claims' cursor: failed rows before it leave the exclude set (the claim
+ * skips them by their order), rows at it (ties) and after it stay, rows
+ * with no order ("-infinity") go once any cursor is set, and a cursor never
+ * moves back.
+ */
+START_TEST(test_after)
+{
+	struct sweep_stats st;
+	struct writeback w;
+	struct capture cap;
+	char ids[128];
+
+	memset(&st, 0, sizeof(st));
+	writeback_init(&w, NULL, &st, LEASE_MS, 0);
+	add_failed_at(&w, "inf", "");
+	add_failed_at(&w, "a", "2026-01-01T00:00:00.000001");
+	add_failed_at(&w, "b", "2026-01-01T00:00:00.000002");
+	add_failed_at(&w, "b2", "2026-01-01T00:00:00.000002");
+	add_failed_at(&w, "c", "2026-06-01T00:00:00.000000");
+	fake_flush(&w);
+	capture_start(&cap);
+	writeback_settle(&w, 10);
+	free(capture_end(&cap));
+	exclude_ids(&w, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "inf,a,b,b2,c");
+
+	writeback_after(&w, "2026-01-01T00:00:00.000002");
+	exclude_ids(&w, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "b,b2,c");
+	writeback_after(&w, "2026-01-01T00:00:00.000001"); /* back: ignored */
+	ck_assert_str_eq(w.after, "2026-01-01T00:00:00.000002");
+	exclude_ids(&w, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "b,b2,c");
+
+	/* A row that ends after the cursor passed it is not remembered at all. */
+	add_failed_at(&w, "late", "2025-12-31T23:59:59.999999");
+	add_failed_at(&w, "tie", "2026-01-01T00:00:00.000002");
+	fake_flush(&w);
+	capture_start(&cap);
+	writeback_settle(&w, 20);
+	free(capture_end(&cap));
+	exclude_ids(&w, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "b,b2,c,tie");
+
+	writeback_after(&w, "2027-01-01T00:00:00.000000");
+	exclude_ids(&w, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "");
+	ck_assert_uint_eq(w.nexclude, 0);
+	writeback_close(&w, 0, 30);
+}
+END_TEST
+
 Suite *writeback_suite(void)
 {
 	Suite *s = suite_create("writeback");
@@ -354,6 +430,7 @@ Suite *writeback_suite(void)
 	tcase_add_loop_test(tc, test_due_table, 0, NELEM(due_cases));
 	tcase_add_test(tc, test_requeue);
 	tcase_add_test(tc, test_settle);
+	tcase_add_test(tc, test_after);
 	tcase_add_loop_test(tc, test_held_table, 0, NELEM(held_cases));
 	tcase_add_test(tc, test_mark_mass);
 	suite_add_tcase(s, tc);
