@@ -2,6 +2,8 @@
 #ifndef REFRESHER_ROW_H
 #define REFRESHER_ROW_H
 
+#include <string.h>
+
 /* Length of a row's order text with its NUL: "YYYY-MM-DDTHH:MI:SS.US". */
 #define ROW_ORDER_LEN 27
 
@@ -22,5 +24,15 @@ struct row {
 	char order[ROW_ORDER_LEN];
 };
 void row_free(struct row *row);
+
+/*
+ * Whether a claim with the cursor after (an order text, "" for none) can
+ * still take row: its order is at or after the cursor. Only such rows need
+ * excluding by id.
+ */
+static inline int row_claimable(const struct row *row, const char *after)
+{
+	return after[0] == '\0' || strcmp(row->order, after) >= 0;
+}
 
 #endif

@@ -159,7 +159,7 @@ static void claim(struct sweep *s)
 	}
 	/*
 	 * Besides the rows this run finished as failed or superseded, exclude
-	 * every row it holds: claimed and not yet ended (queued, waiting, on
+	 * every row it holds that the cursor does not cover (ties at it): claimed and not yet ended (queued, waiting, on
 	 * the wire), or its result pending or being written. A write may
 	 * release such a row (failed, superseded) before this claim runs: the
 	 * claim and the writes go on separate connections, and a claim that
@@ -171,7 +171,8 @@ static void claim(struct sweep *s)
 	if (ids == NULL)
 		return; /* tried again on the next turn of the loop */
 	for (const struct job *j = s->live.head; j != NULL; j = j->live_next)
-		ids[nx++] = j->row->id;
+		if (row_claimable(j->row, s->wb.after)) /* the others are before the cursor */
+			ids[nx++] = j->row->id;
 	int rc = db_claim_send(s->db, want, s->wb.after, ids, nx);
 	free(ids);
 	if (rc != 0) {

@@ -108,7 +108,7 @@ long writeback_flush_in(const struct writeback *w, long long now)
 
 static void remember_exclude(struct writeback *w, const struct row *row)
 {
-	if (w->after[0] != '\0' && strcmp(row->order, w->after) < 0)
+	if (!row_claimable(row, w->after))
 		return; /* before the cursor: no claim of this run can take it */
 	if (w->nexclude == w->capexclude) {
 		size_t cap = w->capexclude ? w->capexclude * 2 : WRITEBACK_SET_CAP;
@@ -352,13 +352,13 @@ char **writeback_exclude_ids(const struct writeback *w, size_t spare, size_t *n)
 	size_t k = 0;
 	for (size_t i = 0; i < w->nexclude; i++)
 		ids[k++] = w->exclude[i].id;
-	for (size_t i = 0; i < w->npending; i++)
-		ids[k++] = w->pending[i]->row->id;
-	for (size_t i = 0; i < w->nwriting; i++)
-		ids[k++] = w->writing[i]->row->id;
-	for (size_t i = 0; i < w->nheld; i++)
-		ids[k++] = w->held[i]->row->id;
-	*n = nx;
+	struct result *const *const sets[] = { w->pending, w->writing, w->held };
+	const size_t counts[] = { w->npending, w->nwriting, w->nheld };
+	for (size_t s = 0; s < sizeof(counts) / sizeof(counts[0]); s++)
+		for (size_t i = 0; i < counts[s]; i++)
+			if (row_claimable(sets[s][i]->row, w->after))
+				ids[k++] = sets[s][i]->row->id;
+	*n = k;
 	return ids;
 }
 

@@ -41,37 +41,46 @@ fake_stop
 # busy pooler, a descheduled backend) takes its snapshot after writes that were sent after it:
 # rows that were on the wire when it was sent, failed and released meanwhile, are due again and
 # must not be in its answer. The claim's own backend is stopped (SIGSTOP) for a while: direct to
-# PostgreSQL, as a pooler hands the claim to any of its server connections.
-q "DELETE FROM auth_sessions"
-fake_start --latency-ms 200
-seed 120 down
-write_config "$TEST_TMP/late.yaml" "$(printf 'refresh:\n  concurrency: 10\n  batch_size: 10\nretry:\n  attempts: 1\nbreaker:\n  window: 0\n')"
-direct_url="postgresql://$PGUSER:$PGPASSWORD@/refresher_test?host=$(jq -rn --arg s "$TEST_TMP" '$s|@uri')&port=$PGPORT"
-DATABASE_URL=$direct_url run_refresher_bg late -c "$TEST_TMP/late.yaml"
-claim_pid=""
-for ((i = 0; i < 200; i++)); do
-	claim_pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'refresher'
-		AND query LIKE 'WITH due AS MATERIALIZED%' LIMIT 1")
-	[[ -n "$claim_pid" ]] && (($(fake_count_requests) >= 20)) && break
-	sleep 0.05
-done
-check "late claim: found the claim's backend (pid ${claim_pid:-none})" test -n "$claim_pid"
-if [[ -n "$claim_pid" ]]; then
-	kill -STOP "$claim_pid"
-	sleep 1.5 # the rows on the wire fail (200 ms) and are written meanwhile
-	kill -CONT "$claim_pid"
-fi
-bg_wait "$BG_PID" late
-check_eq "late claim: every row failed once, exit 1" "1 120" "$RUN_RC $(summary_field failed)"
-check_eq "late claim: no row called twice (120 requests)" 120 "$(fake_count_requests)"
-fake_stop
+# PostgreSQL, as a pooler hands the claim to any of its server connections. Twice: rows of
+# distinct ages (the claims' cursor is past the rows on the wire), and rows all of one age (the
+# cursor is at them: only their ids keep them out).
+late_claim() {
+	local tag=$1 ages=$2 i claim_pid="" direct_url
+	q "DELETE FROM auth_sessions"
+	fake_start --latency-ms 200
+	seed 120 down
+	if [[ "$ages" == one ]]; then
+		q "UPDATE auth_sessions SET created_at = now() - interval '2 hours'"
+	fi
+	write_config "$TEST_TMP/late.yaml" "$(printf 'refresh:\n  concurrency: 10\n  batch_size: 10\nretry:\n  attempts: 1\nbreaker:\n  window: 0\n')"
+	direct_url="postgresql://$PGUSER:$PGPASSWORD@/refresher_test?host=$(jq -rn --arg s "$TEST_TMP" '$s|@uri')&port=$PGPORT"
+	DATABASE_URL=$direct_url run_refresher_bg "late-$tag" -c "$TEST_TMP/late.yaml"
+	for ((i = 0; i < 200; i++)); do
+		claim_pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'refresher'
+			AND query LIKE 'WITH due AS MATERIALIZED%' LIMIT 1")
+		[[ -n "$claim_pid" ]] && (($(fake_count_requests) >= 20)) && break
+		sleep 0.05
+	done
+	check "late claim ($tag): found the claim's backend (pid ${claim_pid:-none})" test -n "$claim_pid"
+	if [[ -n "$claim_pid" ]]; then
+		kill -STOP "$claim_pid"
+		sleep 1.5 # the rows on the wire fail (200 ms) and are written meanwhile
+		kill -CONT "$claim_pid"
+	fi
+	bg_wait "$BG_PID" "late-$tag"
+	check_eq "late claim ($tag): every row failed once, exit 1" "1 120" "$RUN_RC $(summary_field failed)"
+	check_eq "late claim ($tag): no row called twice (120 requests)" 120 "$(fake_count_requests)"
+	fake_stop
+}
+late_claim "distinct ages" distinct
+late_claim "one age" one
 
 # --- the claims' cursor: a run's failures do not pile up in every later claim ---
 # Claims go oldest first, and each one starts at the latest row claimed so far. A failed row
 # stays due, so before the cursor every later claim of the run had to name it to skip it: 1000
 # failures made the run's last claims carry ~1000 ids (and walk past 1000 rows). Now a claim
-# names only what the run still holds (concurrency + a batch on their way, results not yet
-# written: up to two flushes of 64) and ties at the cursor.
+# names only the rows it still holds that sit at the cursor (ties): here, rows of distinct ages,
+# next to none.
 q "DELETE FROM auth_sessions"
 fake_start
 seed 1000 down
@@ -80,8 +89,8 @@ run_refresher -c "$TEST_TMP/cursor.yaml"
 check_eq "cursor: every row failed once, exit 1" "1 1000 1000" "$RUN_RC $(summary_field failed) $(fake_count_requests)"
 most=$(sed -n 's/.*claim of up to [0-9]* rows sent, \([0-9]*\) ids excluded.*/\1/p' "$RUN_ERR" | sort -n | tail -n 1)
 nclaims=$(grep -c "claim of up to" "$RUN_ERR")
-check "cursor: $nclaims claims, each excluding at most 200 ids (most: ${most:-none})" \
-	test -n "$most" -a "${most:-999}" -le 200 -a "$nclaims" -ge 100
+check "cursor: $nclaims claims, each excluding at most 20 ids (most: ${most:-none})" \
+	test -n "$most" -a "${most:-999}" -le 20 -a "$nclaims" -ge 100
 fake_stop
 
 # Ties at the cursor: 60 rows with the same age (a bulk import), all failing, each called once;

@@ -412,6 +412,19 @@ START_TEST(test_after)
 	exclude_ids(&w, ids, sizeof(ids));
 	ck_assert_str_eq(ids, "b,b2,c,tie");
 
+	/* Results not yet written: named only when the cursor does not cover them. */
+	add_failed_at(&w, "p-before", "2025-01-01T00:00:00.000000");
+	add_failed_at(&w, "p-tie", "2026-01-01T00:00:00.000002");
+	add_failed_at(&w, "p-none", "");
+	exclude_ids(&w, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "b,b2,c,tie,p-tie");
+	fake_flush(&w);
+	exclude_ids(&w, ids, sizeof(ids));
+	ck_assert_str_eq(ids, "b,b2,c,tie,p-tie");
+	capture_start(&cap);
+	writeback_settle(&w, 25);
+	free(capture_end(&cap));
+
 	writeback_after(&w, "2027-01-01T00:00:00.000000");
 	exclude_ids(&w, ids, sizeof(ids));
 	ck_assert_str_eq(ids, "");
