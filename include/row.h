@@ -27,12 +27,17 @@ void row_free(struct row *row);
 
 /*
  * Whether a claim with the cursor after (an order text, "" for none) can
- * still take row: its order is at or after the cursor. Only such rows need
- * excluding by id.
+ * still take a row of this order: it is at or after the cursor. Only such
+ * rows need excluding by id.
  */
+static inline int order_claimable(const char *order, const char *after)
+{
+	return after[0] == '\0' || strcmp(order, after) >= 0;
+}
+
 static inline int row_claimable(const struct row *row, const char *after)
 {
-	return after[0] == '\0' || strcmp(row->order, after) >= 0;
+	return order_claimable(row->order, after);
 }
 
 #endif

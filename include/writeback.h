@@ -103,9 +103,10 @@ void writeback_after(struct writeback *w, const char *after);
 
 /*
  * The ids a claim must skip: the exclude set, and every row with a result
- * pending, being written or held that the cursor does not cover. A new array (caller frees it, not the
- * ids, which point into the results) of *n ids followed by room for spare
- * more (the caller's own, not counted in *n), or NULL on OOM.
+ * pending, being written or held that the cursor does not cover. A new
+ * array (caller frees it, not the ids, which point into the results) of *n
+ * ids followed by room for spare more (the caller's own, not counted in
+ * *n), or NULL on OOM.
  */
 char **writeback_exclude_ids(const struct writeback *w, size_t spare, size_t *n);
 

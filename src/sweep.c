@@ -159,12 +159,13 @@ static void claim(struct sweep *s)
 	}
 	/*
 	 * Besides the rows this run finished as failed or superseded, exclude
-	 * every row it holds that the cursor does not cover (ties at it): claimed and not yet ended (queued, waiting, on
-	 * the wire), or its result pending or being written. A write may
-	 * release such a row (failed, superseded) before this claim runs: the
-	 * claim and the writes go on separate connections, and a claim that
-	 * reaches the server late (a busy pooler, a descheduled backend) sees
-	 * writes sent after it. A row must not be called twice in a run.
+	 * every row it holds that the cursor does not cover (ties at it):
+	 * claimed and not yet ended (queued, waiting, on the wire), or its
+	 * result pending or being written. A write may release such a row
+	 * (failed, superseded) before this claim runs: the claim and the writes
+	 * go on separate connections, and a claim that reaches the server late
+	 * (a busy pooler, a descheduled backend) sees writes sent after it. A
+	 * row must not be called twice in a run.
 	 */
 	size_t nx = 0;
 	char **ids = writeback_exclude_ids(&s->wb, s->live.n, &nx);

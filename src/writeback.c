@@ -133,7 +133,7 @@ void writeback_after(struct writeback *w, const char *after)
 		return;
 	memcpy(w->after, after, ROW_ORDER_LEN);
 	for (size_t i = 0; i < w->nexclude; i++) {
-		if (strcmp(w->exclude[i].order, after) < 0)
+		if (!order_claimable(w->exclude[i].order, after))
 			free(w->exclude[i].id);
 		else
 			w->exclude[k++] = w->exclude[i];
