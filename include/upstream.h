@@ -13,6 +13,14 @@ struct upstream_done {
 	void *owner; /* what the caller passed to upstream_start */
 	int transport_error; /* 0 = an HTTP answer arrived */
 	int transient; /* transport_error only: worth retrying (timeout, reset, DNS, refused) */
+	/*
+	 * transport_error only: the reused connection (or HTTP/2 connection) the
+	 * request went out on closed before any answer, so libcurl would have
+	 * sent it again by itself; it was stopped, and this is transient. One
+	 * connection's end fails every request on it at once: not a sign of an
+	 * unhealthy upstream.
+	 */
+	int conn_lost;
 	char error[REASON_MAX]; /* transport_error only: one line */
 	long status;
 	char *body; /* NUL-terminated, len bytes; heap-owned */

@@ -344,7 +344,9 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		drain(s, "the upstream refuses our configuration");
 		return;
 	}
-	breaker_record(&s->breaker, a.kind);
+	/* A connection's end is not an answer: the retry on a fresh one will be. */
+	if (!d->conn_lost)
+		breaker_record(&s->breaker, a.kind);
 	int before = s->inflight.now;
 	inflight_limit_adapt(&s->inflight, d->transport_error, d->status, a.kind);
 	if (s->inflight.now < before)

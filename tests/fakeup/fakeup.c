@@ -1133,6 +1133,13 @@ respond_token(struct MHD_Connection *conn, const char *token, struct reply *rp)
 		*status = 0;
 		return MHD_NO;
 	}
+	/* A thread serves one connection (MHD_USE_THREAD_PER_CONNECTION): this counts its
+	 * token requests. */
+	static _Thread_local unsigned conn_served;
+	if (IS("resetreused") && conn_served++ > 0 && seen_bump(token) < 1) {
+		*status = 0;
+		return MHD_NO;
+	}
 	if (IS("partial")) {
 		rp->raw = true;
 		return answer_partial(conn);
@@ -1849,6 +1856,8 @@ static const char USAGE[] =
     "  down            500 every time\n"
     "  chaos           one of 500/502/503/504 with probability 1/2 per request, else ok\n"
     "  reset           connection closed without an answer\n"
+    "  resetreused     the first time, if the connection carried a request before: closed\n"
+    "                  without an answer; otherwise ok\n"
     "  partial         raw 200 whose body stops short of its Content-Length, then close\n"
     "  hang            no answer until the client leaves (at most 10 minutes)\n"
     "  slow            ok after --slow-ms (default 1500)\n"

@@ -138,13 +138,41 @@ run_refresher -c "$TEST_TMP/hang.yaml"
 check_eq "gave up: exit 1, 3 failed" "1 3" "$RUN_RC $(summary_field failed)"
 check_eq "gave up: retry.attempts (3) requests each" "3 3" \
 	"$(fake_count_requests down) $(fake_count_requests hang)"
-# libcurl itself retries once, on a fresh connection, a request whose reused keep-alive
-# connection died before any answer: a reset costs 3 to 6 requests, never more.
-n=$(fake_count_requests reset)
-check "gave up: a reset row was tried 3 times (libcurl may resend on a dead reused connection: $n)" \
-	test "$n" -ge 3 -a "$n" -le 6
+check_eq "gave up: a reset row was tried retry.attempts (3) times, no more" 3 "$(fake_count_requests reset)"
+check_eq "gave up: every request after a row's first is counted in retries" 6 "$(summary_field retries)"
 check_eq "gave up: reasons recorded (HTTP 500, transport, timeout)" 3 \
 	"$(q "SELECT count(*) FROM auth_sessions WHERE last_token_update_error LIKE '%after 3 tries%'")"
+
+# --- no hidden re-send: libcurl would post a request again by itself when the reused
+# keep-alive connection it went out on closes without an answer (the server may have acted on
+# it); refresher stops that, and the retry is its own: counted, with backoff, within the budget.
+# With concurrency 1, the ok row's kept-alive connection carries one of the reset row's tries,
+# whichever goes first (a row waiting out its backoff holds no slot). ---
+q "DELETE FROM auth_sessions"
+: >"$FAKE_LOG"
+seed 1 ok
+seed 1 reset
+write_config "$TEST_TMP/reuse.yaml" "$(printf 'refresh:\n  concurrency: 1\nretry:\n  attempts: 3\n  base_delay: 10ms\n')"
+run_refresher -c "$TEST_TMP/reuse.yaml"
+check_eq "no hidden re-send: 3 requests for the reset row, 2 of them counted retries, failed" "3 2 1 1" \
+	"$(fake_count_requests reset) $(summary_field retries) $(summary_field failed) $(summary_field refreshed)"
+check_eq "no hidden re-send: the reason says the connection closed" 1 \
+	"$(q "SELECT count(*) FROM auth_sessions WHERE aimharder_token LIKE 'reset-%'
+	      AND last_token_update_error LIKE '%after 3 tries%'")"
+
+# A connection's end is not an answer: with breaker.window 1 one transient answer would stop
+# the run, yet a resetreused row's lost connection does not (its retry goes out on a fresh one).
+q "DELETE FROM auth_sessions"
+: >"$FAKE_LOG"
+seed 6 resetreused
+write_config "$TEST_TMP/lost.yaml" "$(printf 'refresh:\n  concurrency: 1\nretry:\n  base_delay: 10ms\nbreaker:\n  window: 1\n')"
+run_refresher -c "$TEST_TMP/lost.yaml"
+retries=$(summary_field retries)
+check_eq "lost connections: all 6 refreshed, exit 0, breaker closed" "0 6 closed" \
+	"$RUN_RC $(summary_field refreshed) $(summary_field breaker)"
+check "lost connections: some were lost and retried ($retries)" test "$retries" -ge 1
+check_eq "lost connections: each request the fake saw beyond the first per row is a counted retry" \
+	"$((6 + retries))" "$(fake_count_requests resetreused)"
 
 # --- a bad row does not stop the run: unusable stored cookies fail without a call ---
 q "DELETE FROM auth_sessions"
