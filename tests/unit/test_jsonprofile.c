@@ -142,6 +142,40 @@ static const struct {
 	{ "", 0, 0 },
 };
 
+/* jsonutil_parse_exact keeps one tokener for the process: a text that failed or stopped short
+ * must leave nothing behind for the next one. */
+START_TEST(test_parse_exact_sequence)
+{
+	static const struct {
+		const char *in;
+		int rc;
+		const char *out; /* json-c's plain form of the value, when rc is 0 */
+	} seq[] = {
+		{ "{\"a\":[1,", -1, NULL },             /* unfinished, deep in an array */
+		{ "{\"newToken\":\"t1\"}", 0, "{ \"newToken\": \"t1\" }" },
+		{ "[{\"name\":\"x\",", -1, NULL },     /* unfinished object in an array */
+		{ "12", 0, "12" },                        /* a number the NUL has to end */
+		{ "{\"a\":1} x", -1, NULL },             /* trailing data */
+		{ "\"abc", -1, NULL },                    /* unfinished string */
+		{ "[\"abc\"]", 0, "[ \"abc\" ]" },
+		{ "{\"a\":1,}", -1, NULL },              /* strict: no trailing comma */
+		{ "{\"newToken\":\"t2\"}", 0, "{ \"newToken\": \"t2\" }" },
+	};
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct json_object *root = NULL;
+		const char *why = NULL;
+		int rc = jsonutil_parse_exact(seq[i].in, strlen(seq[i].in), &root, &why);
+		ck_assert_msg(rc == seq[i].rc, "%zu '%s': rc %d, want %d (%s)", i, seq[i].in, rc, seq[i].rc,
+		    why ? why : "");
+		if (rc == 0)
+			ck_assert_str_eq(json_object_to_json_string_ext(root, JSON_C_TO_STRING_SPACED), seq[i].out);
+		else
+			ck_assert_ptr_null(root);
+		json_object_put(root);
+	}
+}
+END_TEST
+
 START_TEST(test_rfc3339_table)
 {
 	long long got = -12345;
@@ -597,6 +631,7 @@ Suite *jsonprofile_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_pointer_table, 0, (int)(sizeof ptr_cases / sizeof ptr_cases[0]));
 	tcase_add_loop_test(tc, test_rfc3339_table, 0, (int)(sizeof rfc3339_cases / sizeof rfc3339_cases[0]));
+	tcase_add_test(tc, test_parse_exact_sequence);
 	tcase_add_test(tc, test_templates);
 	tcase_add_test(tc, test_build_escapes_and_headers);
 	tcase_add_loop_test(tc, test_judge_table, 0, (int)(sizeof judge_cases / sizeof judge_cases[0]));
