@@ -775,7 +775,7 @@ int upstream_next(struct upstream *up, struct upstream_done *out)
 			if (code == CURLE_ABORTED_BY_CALLBACK && t->resend_cut) {
 				out->transient = 1;
 				out->conn_lost = 1;
-				msg = "the connection closed before an answer (the request was sent)";
+				msg = "the connection closed before an answer";
 			}
 			/*
 			 * OpenSSL read an answer that is no TLS record: the port speaks plain
