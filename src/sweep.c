@@ -344,8 +344,13 @@ static void handle_done(struct sweep *s, struct upstream_done *d)
 		drain(s, "the upstream refuses our configuration");
 		return;
 	}
-	/* A connection's end is not an answer: the retry on a fresh one will be. */
-	if (!d->conn_lost)
+	/*
+	 * A connection's end is not an answer: the retry on a fresh one will be.
+	 * Only a row's first one is let off: an upstream (HTTP/2 especially, where
+	 * every stream shares one connection) that keeps dropping connections
+	 * before it answers still opens the breaker, from the rows' second tries.
+	 */
+	if (!d->conn_lost || j->attempts > 1)
 		breaker_record(&s->breaker, a.kind);
 	int before = s->inflight.now;
 	inflight_limit_adapt(&s->inflight, d->transport_error, d->status, a.kind);

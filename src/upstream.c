@@ -556,7 +556,16 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
  * saw up to 387 tokens of 100k posted twice. Such a re-send would bypass the
  * run's retry count and budget, backoff, max_rate and breaker, so the second
  * call stops the transfer and the sweep retries it as a transient failure:
- * every request the upstream sees is one the summary counts.
+ * every request the upstream acts on is one the summary counts. (This also
+ * stops the re-send of a stream refused by HTTP/2's REFUSED_STREAM, which
+ * the server did not act on: a retry is counted that was not needed.)
+ *
+ * The one re-send let through: an HTTP/2 server that refuses the stream with
+ * HTTP_1_1_REQUIRED has not acted on it either, and libcurl's retry over
+ * HTTP/1.1 is the request's only way through (our own retry would offer
+ * HTTP/2 again). libcurl 7.88 tells that only in the error message of the
+ * refused stream: "HTTP/2 stream N was not closed cleanly:
+ * HTTP_1_1_REQUIRED (err 13)" (lib/http2.c).
  */
 static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port, int local_port)
 {
@@ -567,6 +576,10 @@ static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primar
 	(void)local_port;
 	if (t->sends++ == 0)
 		return CURL_PREREQFUNC_OK;
+	if (t->sends == 2 && strstr(t->errbuf, "HTTP_1_1_REQUIRED") != NULL) {
+		t->errbuf[0] = '\0';
+		return CURL_PREREQFUNC_OK;
+	}
 	t->resend_cut = 1;
 	return CURL_PREREQFUNC_ABORT;
 }
@@ -800,7 +813,15 @@ int upstream_next(struct upstream *up, struct upstream_done *out)
 		t->nset = 0;
 		out->retry_after = t->retry_after;
 		t->retry_after = NULL;
-		transfer_recycle(up, t);
+		/*
+		 * A handle whose re-send was stopped is not reused: libcurl counts
+		 * its re-sends per handle for the handle's life (at 5 it gives up
+		 * with "Connection died, tried 5 times", a cause that would be wrong).
+		 */
+		if (t->resend_cut)
+			transfer_free(t);
+		else
+			transfer_recycle(up, t);
 		if (out->body == NULL) {
 			void *owner = out->owner;
 			upstream_done_clear(out);

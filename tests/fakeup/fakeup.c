@@ -1136,7 +1136,9 @@ respond_token(struct MHD_Connection *conn, const char *token, struct reply *rp)
 	/* A thread serves one connection (MHD_USE_THREAD_PER_CONNECTION): this counts its
 	 * token requests. */
 	static _Thread_local unsigned conn_served;
-	if (IS("resetreused") && conn_served++ > 0 && seen_bump(token) < 1) {
+	unsigned before = conn_served++;
+	if ((IS("resetreused") && before > 0 && seen_bump(token) < 1) ||
+	    (IS("reusedreset") && before > 0)) {
 		*status = 0;
 		return MHD_NO;
 	}
@@ -1858,6 +1860,8 @@ static const char USAGE[] =
     "  reset           connection closed without an answer\n"
     "  resetreused     the first time, if the connection carried a request before: closed\n"
     "                  without an answer; otherwise ok\n"
+    "  reusedreset     closed without an answer whenever the connection carried a request\n"
+    "                  before; ok on a new connection\n"
     "  partial         raw 200 whose body stops short of its Content-Length, then close\n"
     "  hang            no answer until the client leaves (at most 10 minutes)\n"
     "  slow            ok after --slow-ms (default 1500)\n"

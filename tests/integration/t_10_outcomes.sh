@@ -174,6 +174,16 @@ check "lost connections: some were lost and retried ($retries)" test "$retries" 
 check_eq "lost connections: each request the fake saw beyond the first per row is a counted retry" \
 	"$((6 + retries))" "$(fake_count_requests resetreused)"
 
+# Only a row's first lost connection is let off: a reusedreset row loses its connection on
+# every try that goes out on a reused one, so its second try counts, and with window 1 opens
+# the breaker.
+q "DELETE FROM auth_sessions"
+: >"$FAKE_LOG"
+seed 6 reusedreset
+run_refresher -c "$TEST_TMP/lost.yaml"
+check_eq "lost again: a row's second lost connection counts: breaker open, exit 1" "1 open" \
+	"$RUN_RC $(summary_field breaker)"
+
 # --- a bad row does not stop the run: unusable stored cookies fail without a call ---
 q "DELETE FROM auth_sessions"
 : >"$FAKE_LOG"

@@ -39,3 +39,30 @@ check "http2: multiplexed over $h2_conns connection(s), not one per slot (24)" \
 	test "$h2_conns" -ge 1 -a "$h2_conns" -le 2
 kill "$h2_pid" 2>/dev/null
 wait "$h2_pid" 2>/dev/null
+
+# --- An HTTP/2 server that requires HTTP/1.1 refuses each stream with HTTP_1_1_REQUIRED; it did
+# not act on it. libcurl's own retry over HTTP/1.1 is the one re-send the refresher lets through
+# (src/upstream.c, on_prereq): our retry would offer HTTP/2 again and be refused again.
+command -v node >/dev/null 2>&1 || die "node missing; run make deps (package nodejs)"
+h11_log=$H2_DIR/h11.log
+rm -f "$H2_DIR/h11.port"
+node "$HERE/h2_require11.js" "$H2_DIR/h11.port" "$H2_DIR/h2.key" "$H2_DIR/h2.pem" "$h11_log" \
+	>"$H2_DIR/h11.stderr" 2>&1 &
+h11_pid=$!
+# shellcheck disable=SC2317 # called through wait_for
+h11_up() { [[ -s "$H2_DIR/h11.port" ]]; }
+wait_for h11_up
+H11_URL="https://127.0.0.1:$(<"$H2_DIR/h11.port")/api/tokenUpdate"
+export H11_URL
+q "DELETE FROM auth_sessions"
+seed 12 ok
+write_config "$TEST_TMP/h11.yaml" "$(printf 'upstream:\n  url: ${H11_URL}\n  fingerprint: fp-t46\n  ca_file: %s\n  timeout: 30s\n  connect_timeout: 20s\nrefresh:\n  concurrency: 4\nretry:\n  base_delay: 10ms\n' "$H2_DIR/h2.pem")"
+run_refresher -c "$TEST_TMP/h11.yaml"
+check_eq "http/1.1 required: exit 0, all 12 refreshed, no retry of ours" "0 12 0" \
+	"$RUN_RC $(summary_field refreshed) $(summary_field retries)"
+check_eq "http/1.1 required: each row answered once, over HTTP/1.1" "12 12" \
+	"$(jq -r 'select(.v == "1.1") | .token' "$h11_log" | wc -l) $(jq -r 'select(.v == "1.1") | .token' "$h11_log" | sort -u | wc -l)"
+h11_refused=$(jq -r 'select(.v == "2.0") | .token' "$h11_log" | wc -l)
+check "http/1.1 required: the HTTP/2 streams were refused first ($h11_refused)" test "$h11_refused" -ge 1
+kill "$h11_pid" 2>/dev/null
+wait "$h11_pid" 2>/dev/null
